@@ -1,0 +1,438 @@
+import { Registry, type DeadLetterSink, type DeadLetterTarget, type Outcome, type PolicyOutcome } from '../registry/registry.js'
+import type { DispatchSource } from '../registry/context.js'
+import type { AnyMessageType, MessageType, TypeOf } from '../registry/message-type.js'
+import type { Handler } from '../registry/registry.js'
+import { readCount, readPolicies, usesDeadLetter, type Policies } from '../registry/policies.js'
+import type { Serde } from '../serde/serde.js'
+import { EMPTY_BODY, EMPTY_HEADERS, ERROR_TAG, HEADER, newId, type Envelope } from './envelope.js'
+import { SeamError, isErrorCode, toSeamError } from './errors.js'
+import { Events } from './events.js'
+import type { Authorize, ChannelOptions, RequestOptions, SendOptions } from './options.js'
+import type { PeerInfo } from './peer.js'
+import { PendingRequests } from './pending.js'
+import type { Delivery, LinkSink, RouteOptions, TransportFeatures, TransportLink } from './transport.js'
+
+/** Events of {@link Channel.events}. */
+export type ChannelEvents = {
+  /** The connection went down (sends wait in the outbox) or came back. */
+  status: (state: 'up' | 'down', cause?: SeamError) => void
+  /** A message was refused by `authorize`. */
+  forbidden: (tag: string, peer: PeerInfo | undefined) => void
+}
+
+/** @internal What a Server hands its peer channels besides the options. */
+export interface ChannelExtras {
+  authorize?: Authorize | undefined
+}
+
+/** Placeholder envelope for bytes that never became one, so policies and dead-letters have something to carry. */
+function brokenEnvelope(bytes: Uint8Array): Envelope {
+  return { tag: '$seam/undecodable', id: newId(), ts: Date.now(), ct: 'application/octet-stream', headers: EMPTY_HEADERS, body: bytes }
+}
+
+/**
+ * A typed, bidirectional message channel over one transport link.
+ * `connect` returns one; a `Server` makes one per accepted peer.
+ *
+ * Safe to use concurrently. After `close()` every send rejects with `ERR_CLOSED`.
+ */
+export class Channel implements DeadLetterSink, AsyncDisposable {
+  /** The registry whose handlers serve this channel. */
+  readonly registry: Registry
+  /** Status and authorization events. */
+  readonly events = new Events<ChannelEvents>()
+  /** The transport's name, e.g. `tcp`. */
+  readonly transport: string
+  /** What the transport promises. */
+  readonly features: TransportFeatures
+  readonly #link: TransportLink
+  readonly #serde: Serde
+  readonly #policies: Readonly<Policies>
+  readonly #deadLetter: DeadLetterTarget | undefined
+  readonly #onError: (err: SeamError) => void
+  readonly #closeTimeoutMs: number
+  readonly #requestTimeoutMs: number
+  readonly #authorize: Authorize | undefined
+  readonly #pending = new PendingRequests<Envelope>()
+  readonly #abort = new AbortController()
+  readonly #source: DispatchSource
+  #inflight = 0
+  #onIdle: (() => void) | undefined
+  #gate: Promise<void> | undefined
+  #closing: Promise<void> | undefined
+  #endedBy: SeamError | undefined
+  readonly #closed: Promise<void | Error>
+  #resolveClosed!: (result: void | Error) => void
+
+  /** @internal Channels come from `connect` and `listen`. */
+  constructor(link: TransportLink, options: ChannelOptions = {}, extras: ChannelExtras = {}) {
+    const where = `${link.name} channel`
+    this.#link = link
+    this.transport = link.name
+    this.features = link.features
+    this.registry = options.registry ?? new Registry()
+    if (!(this.registry instanceof Registry)) throw new SeamError('ERR_BAD_ARGUMENT', `${where}: option "registry" must be a Registry`)
+    this.#serde = options.serde ?? this.registry.serde
+    this.#policies = Object.freeze(readPolicies(options, this.registry.policies, where))
+    this.#deadLetter = options.deadLetter ?? this.registry.deadLetter
+    if (usesDeadLetter(this.#policies) && this.#deadLetter === undefined) {
+      throw new SeamError('ERR_BAD_ARGUMENT', `${where}: a policy is 'dead-letter' but option "deadLetter" is not set`)
+    }
+    this.#onError = options.onError ?? this.registry.onError
+    this.#closeTimeoutMs = readCount(options.closeTimeoutMs, 'closeTimeoutMs', 5000, where)
+    this.#requestTimeoutMs = readCount(options.requestTimeoutMs, 'requestTimeoutMs', 30_000, where)
+    this.#authorize = extras.authorize
+    this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve))
+    this.#source = {
+      transport: link.name,
+      peer: link.peer,
+      canReply: (request) => this.#canReply(request),
+      reply: (request, type, value) => this.#reply(request, type, value),
+    }
+    const sink: LinkSink = {
+      deliver: (d) => this.#deliver(d),
+      status: (state, cause) => this.#status(state, cause),
+      ended: (error) => this.#ended(error),
+      error: (error) => this.#onError(error),
+    }
+    link.start(sink)
+  }
+
+  /** The peer's identity, where the transport knows it (TLS client certificates). */
+  get peer(): PeerInfo | undefined {
+    return this.#link.peer
+  }
+
+  /** Requests waiting for their reply. */
+  get pendingRequests(): number {
+    return this.#pending.size
+  }
+
+  /** Shortcut to `registry.on`: the handler serves every channel on this registry. */
+  on<Tag extends string, A, O>(type: MessageType<Tag, A, O>, handler: Handler<A>): this {
+    this.registry.on(type, handler)
+    return this
+  }
+
+  /**
+   * Sends `value` as a message of `type`, fire and forget. Resolves once the
+   * message is handed to the socket (stream transports, respecting
+   * backpressure) or confirmed by the broker. A receiver that rejects it
+   * reports through `onError`.
+   * @throws SeamError `ERR_CLOSED`, `ERR_OUTBOX_FULL`, `ERR_FRAME_TOO_LARGE`, `ERR_TRANSPORT`.
+   */
+  send<A, O>(type: MessageType<string, A, O>, value: A, options?: SendOptions): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(this.#closedError(type.tag))
+    let env: Envelope
+    try {
+      env = this.#build(type, value, options?.headers, undefined, undefined)
+    } catch (err) {
+      return Promise.reject(toSeamError(err, 'ERR_BAD_ARGUMENT', `cannot encode "${type.tag}"`))
+    }
+    return this.#link.send(env, options)
+  }
+
+  /**
+   * Sends `value` and waits for the reply, decoded and checked as
+   * `options.expect`. Replies are matched by correlation id, so any number of
+   * requests may be in flight at once.
+   * @throws SeamError the code the receiver reported (e.g. `ERR_UNREGISTERED_TAG`),
+   *   `ERR_TIMEOUT`, `ERR_CLOSED`, `ERR_TRANSPORT` (connection lost), or
+   *   `ERR_INVALID_PAYLOAD` when the reply is not an `expect`.
+   */
+  async request<A, O, R extends AnyMessageType>(type: MessageType<string, A, O>, value: A, options: RequestOptions<R>): Promise<TypeOf<R>> {
+    if (this.#closing !== undefined) throw this.#closedError(type.tag)
+    const expect = options?.expect
+    if (typeof expect?.tag !== 'string' || typeof expect.codec?.decode !== 'function') {
+      throw new SeamError('ERR_BAD_ARGUMENT', `request("${type.tag}"): option "expect" must be the reply's message type`)
+    }
+    const replyTo = this.#link.replyAddress
+    if (!this.features.reply || replyTo === undefined) {
+      throw new SeamError('ERR_TRANSPORT', `this ${this.transport} channel cannot receive replies, so request() cannot work on it; use send()`)
+    }
+    const timeoutMs = readCount(options.timeoutMs, 'timeoutMs', this.#requestTimeoutMs, `request("${type.tag}")`)
+    let env: Envelope
+    try {
+      env = this.#build(type, value, options.headers, undefined, replyTo)
+    } catch (err) {
+      throw toSeamError(err, 'ERR_BAD_ARGUMENT', `cannot encode "${type.tag}"`)
+    }
+    const id = env.id
+    const replied = this.#pending.add(id, type.tag, timeoutMs)
+    const signal = options.signal
+    const onAbort = (): void => void this.#pending.reject(id, signal?.reason)
+    if (signal !== undefined) {
+      if (signal.aborted) onAbort()
+      else signal.addEventListener('abort', onAbort, { once: true })
+    }
+    this.#link.send(env, options).then(
+      () => this.#pending.written(id),
+      (err: unknown) => this.#pending.reject(id, err),
+    )
+    try {
+      const reply = await replied
+      if (reply.tag !== expect.tag) {
+        throw new SeamError('ERR_INVALID_PAYLOAD', `the reply to "${type.tag}" is a "${reply.tag}", not the expected "${expect.tag}"`, { tag: reply.tag, id: reply.id })
+      }
+      const decoded = this.registry.decode(expect, reply)
+      if (!decoded.ok) throw decoded.error
+      return decoded.value as TypeOf<R>
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /**
+   * Sends an envelope exactly as it is (same id, tag and body): what the
+   * `'dead-letter'` policy uses when this channel is the dead-letter target.
+   */
+  forward(envelope: Envelope, options?: RouteOptions): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(this.#closedError(envelope.tag))
+    return this.#link.send(envelope, options)
+  }
+
+  /**
+   * Stops taking new messages, waits for in-flight handlers and unflushed
+   * sends (bounded by `closeTimeoutMs`), then releases every socket and
+   * timer. Idempotent; concurrent callers share one promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  /** Resolves when the channel is closed: undefined after `close()`, the Error when it ended on a failure. Never rejects. */
+  closed(): Promise<void | Error> {
+    return this.#closed
+  }
+
+  /** `await using channel = await connect(…)` closes it at the end of the scope. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  async #close(): Promise<void> {
+    const deadline = Date.now() + this.#closeTimeoutMs
+    if (this.#inflight > 0) await this.#idle(deadline)
+    this.#abort.abort()
+    await this.#link.close(Math.max(0, deadline - Date.now())).catch((err: unknown) => this.#onError(toSeamError(err, 'ERR_TRANSPORT', 'closing the link failed')))
+    this.#pending.rejectAll((tag) => new SeamError('ERR_CLOSED', `the channel closed before the reply to "${tag}" arrived`, { tag }))
+    this.#resolveClosed(this.#endedBy)
+  }
+
+  #idle(deadline: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, Math.max(0, deadline - Date.now()))
+      function done(): void {
+        clearTimeout(timer)
+        resolve()
+      }
+      this.#onIdle = done
+    })
+  }
+
+  #closedError(tag: string): SeamError {
+    return new SeamError('ERR_CLOSED', `cannot send "${tag}": the channel is ${this.#endedBy === undefined ? 'closed' : `closed (${this.#endedBy.message})`}`, { tag, cause: this.#endedBy })
+  }
+
+  #build(type: AnyMessageType, value: unknown, headers: Record<string, string> | undefined, corr: string | undefined, replyTo: string | undefined): Envelope {
+    return {
+      tag: type.tag,
+      id: newId(),
+      ts: Date.now(),
+      ct: this.#serde.contentType,
+      corr,
+      replyTo,
+      headers: headers ?? EMPTY_HEADERS,
+      body: this.#serde.encode(type.codec.encode(value)),
+    }
+  }
+
+  // ---- inbound ----
+
+  #deliver(d: Delivery): void {
+    const env = d.envelope
+    if (env === undefined) {
+      const broken = brokenEnvelope(d.broken?.bytes ?? EMPTY_BODY)
+      const error = d.broken?.error ?? new SeamError('ERR_PROTOCOL', 'the transport delivered neither an envelope nor bytes')
+      this.#track(this.registry.applyPolicy('undecodable', broken, error, this.#policies), d, broken)
+      return
+    }
+    if (env.tag === ERROR_TAG) {
+      this.#errorReply(env)
+      this.#settled(d.ack())
+      return
+    }
+    if (env.corr !== undefined) {
+      // A reply nobody waits for (timed out, cancelled) is reported, never dispatched or bounced back.
+      if (!this.#pending.resolve(env.corr, env)) {
+        this.#onError(new SeamError('ERR_TIMEOUT', `a reply "${env.tag}" arrived for a request that is no longer waiting (it timed out or was cancelled)`, { tag: env.tag, id: env.corr }))
+      }
+      this.#settled(d.ack())
+      return
+    }
+    if (this.#closing !== undefined && this.#link.features.redelivery) {
+      this.#settled(d.nack({ requeue: true }))
+      return
+    }
+    if (this.#authorize !== undefined || this.#gate !== undefined) {
+      this.#authorized(d, env)
+      return
+    }
+    this.#track(this.registry.dispatch(env, this.#source, this.#policies, this.#abort.signal), d, env)
+  }
+
+  /** Asks `authorize`; an async answer holds back later messages so they keep their order. */
+  #authorized(d: Delivery, env: Envelope): void {
+    const decide = (allowed: boolean): void => {
+      if (allowed) this.#track(this.registry.dispatch(env, this.#source, this.#policies, this.#abort.signal), d, env)
+      else this.#forbid(d, env)
+    }
+    const ask = (): boolean | Promise<boolean> => {
+      if (this.#authorize === undefined) return true
+      try {
+        return this.#authorize(this.#link.peer, env.tag, env)
+      } catch (err) {
+        this.#onError(toSeamError(err, 'ERR_FORBIDDEN', `authorize threw for "${env.tag}"; denied`))
+        return false
+      }
+    }
+    const run = (): void | Promise<void> => {
+      const answer = ask()
+      if (typeof answer === 'boolean') return decide(answer)
+      return Promise.resolve(answer).then(
+        (ok) => decide(ok === true),
+        (err: unknown) => {
+          this.#onError(toSeamError(err, 'ERR_FORBIDDEN', `authorize rejected for "${env.tag}"; denied`))
+          decide(false)
+        },
+      )
+    }
+    const previous = this.#gate
+    const next = previous === undefined ? run() : previous.then(run)
+    if (next instanceof Promise) {
+      const gate = next.finally(() => {
+        if (this.#gate === gate) this.#gate = undefined
+      })
+      this.#gate = gate
+    }
+  }
+
+  #forbid(d: Delivery, env: Envelope): void {
+    const peer = this.#link.peer
+    const who = peer?.commonName ?? peer?.address ?? 'this peer'
+    const error = new SeamError('ERR_FORBIDDEN', `${who} may not send "${env.tag}"`, { tag: env.tag, id: env.id })
+    this.events.emit('forbidden', env.tag, peer)
+    this.#settled(this.#reject(d, env, error, false))
+  }
+
+  /** Settles a delivery once its dispatch is done; counts it as in flight meanwhile. */
+  #track(result: Outcome | Promise<Outcome>, d: Delivery, env: Envelope): void {
+    if (!(result instanceof Promise)) {
+      this.#settled(this.#settle(d, env, result))
+      return
+    }
+    this.#inflight++
+    result
+      .then((outcome) => this.#settle(d, env, outcome))
+      .catch((err: unknown) => this.#onError(toSeamError(err, 'ERR_TRANSPORT', `settling "${env.tag}" failed`)))
+      .finally(() => {
+        if (--this.#inflight === 0 && this.#onIdle !== undefined) this.#onIdle()
+      })
+  }
+
+  #settled(result: void | Promise<void>): void {
+    if (result instanceof Promise) result.catch((err: unknown) => this.#onError(toSeamError(err, 'ERR_TRANSPORT', 'acknowledging a message failed')))
+  }
+
+  #settle(d: Delivery, env: Envelope, outcome: Outcome): void | Promise<void> {
+    if (outcome.case === 'handled') return d.ack()
+    switch (outcome.action) {
+      case 'drop':
+      case 'custom':
+        return d.ack()
+      case 'reject':
+        return this.#reject(d, env, outcome.error, outcome.case === 'failed')
+      case 'dead-letter':
+        return this.#deadLetterOf(d, env, outcome)
+    }
+  }
+
+  /** Negative acknowledgement; the sender hears of it where it can, else `onError` does. */
+  #reject(d: Delivery, env: Envelope, error: SeamError, alwaysReport: boolean): void | Promise<void> {
+    const f = this.#link.features
+    // Over a connection every sender can hear of a rejection; on a broker only one that gave replyTo.
+    const answered = f.reply && (f.connected || env.replyTo !== undefined)
+    if (answered) {
+      this.#link.send(this.#errorEnvelope(env, error), { to: env.replyTo }).catch((err: unknown) => this.#onError(toSeamError(err, 'ERR_TRANSPORT', `could not tell the sender that "${env.tag}" was rejected`)))
+    }
+    if (!answered || alwaysReport) this.#onError(error)
+    return d.nack({ requeue: false })
+  }
+
+  #deadLetterOf(d: Delivery, env: Envelope, outcome: PolicyOutcome): Promise<void> {
+    const target = this.#deadLetter
+    const dead: Envelope = { ...env, headers: { ...env.headers, [HEADER.reason]: `${outcome.error.code}: ${outcome.error.message}` } }
+    const forwarded = typeof target === 'string' ? this.#link.send(dead, { to: target }) : (target as DeadLetterSink).forward(dead)
+    return forwarded.then(
+      () => d.ack(),
+      (err: unknown) => {
+        this.#onError(toSeamError(err, 'ERR_TRANSPORT', `dead-lettering "${env.tag}" failed, so it was rejected instead`))
+        return d.nack({ requeue: false })
+      },
+    )
+  }
+
+  #errorEnvelope(env: Envelope, error: SeamError): Envelope {
+    const headers = { [HEADER.code]: error.code, [HEADER.message]: error.message, [HEADER.failedTag]: env.tag }
+    return { tag: ERROR_TAG, id: newId(), ts: Date.now(), ct: this.#serde.contentType, corr: env.id, replyTo: undefined, headers, body: EMPTY_BODY }
+  }
+
+  #errorReply(env: Envelope): void {
+    const code = env.headers[HEADER.code]
+    const tag = env.headers[HEADER.failedTag] ?? 'a message'
+    const text = env.headers[HEADER.message] ?? 'no reason given'
+    const error = isErrorCode(code)
+      ? new SeamError(code, `the receiver rejected "${tag}": ${text}`, { tag, id: env.corr })
+      : new SeamError('ERR_PROTOCOL', `the receiver sent an error reply with an unknown code ${JSON.stringify(code)}: ${text}`, { tag, id: env.corr })
+    if (env.corr === undefined || !this.#pending.reject(env.corr, error)) this.#onError(error)
+  }
+
+  /** Only a request (it carries `replyTo`) waits for a reply. */
+  #canReply(request: Envelope): boolean {
+    return this.#link.features.reply && request.replyTo !== undefined
+  }
+
+  #reply(request: Envelope, type: AnyMessageType, value: unknown): Promise<void> {
+    // A reply to a plain send would arrive uncorrelated; nobody waits for it, so nothing is sent.
+    if (request.replyTo === undefined) return Promise.resolve()
+    if (!this.#link.features.reply) {
+      return Promise.reject(new SeamError('ERR_TRANSPORT', `cannot reply to "${request.tag}": the ${this.transport} transport carries no replies`, { tag: request.tag }))
+    }
+    let env: Envelope
+    try {
+      env = this.#build(type, value, undefined, request.id, undefined)
+    } catch (err) {
+      return Promise.reject(toSeamError(err, 'ERR_BAD_ARGUMENT', `cannot encode the reply "${type.tag}"`))
+    }
+    return this.#link.send(env, { to: request.replyTo })
+  }
+
+  #status(state: 'up' | 'down', cause?: SeamError): void {
+    if (state === 'down') {
+      this.#pending.rejectAll(
+        (tag) => new SeamError('ERR_TRANSPORT', `the connection was lost before the reply to "${tag}" arrived`, { tag, cause, retriable: true }),
+        (written) => written,
+      )
+    }
+    this.events.emit('status', state, cause)
+  }
+
+  #ended(error?: SeamError): void {
+    if (error !== undefined && this.#closing === undefined) {
+      this.#endedBy = error
+      this.#onError(error)
+    }
+    void this.close()
+  }
+}

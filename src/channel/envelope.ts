@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto'
+import { SeamError } from './errors.js'
+
+/**
+ * What travels between channels: routing facts plus the serialized payload.
+ * A transport moves envelopes and never looks inside `body`.
+ */
+export interface Envelope {
+  /** The message type's stable tag. */
+  readonly tag: string
+  /** Unique id of this envelope. */
+  readonly id: string
+  /** Milliseconds since the epoch when it was built. */
+  readonly ts: number
+  /** Content type of `body`, e.g. `application/msgpack`. */
+  readonly ct: string
+  /** For a reply: the id of the request it answers. */
+  readonly corr?: string | undefined
+  /**
+   * Set on requests only: where the reply should go (a queue or topic), or
+   * `''` for "back over the connection it came on" (TCP, TLS).
+   */
+  readonly replyTo?: string | undefined
+  /** Free string headers; `x-seam-*` are reserved. */
+  readonly headers: Readonly<Record<string, string>>
+  /** The serde's output for the codec's encoded value. */
+  readonly body: Uint8Array
+}
+
+/** Longest tag, in UTF-8 bytes. */
+export const MAX_TAG_BYTES = 255
+
+/** Tags starting with this are the protocol's own (error replies). */
+export const RESERVED_TAG_PREFIX = '$seam/'
+
+/** The tag of an error reply; its headers carry `x-seam-code` and `x-seam-message`. */
+export const ERROR_TAG = `${RESERVED_TAG_PREFIX}error`
+
+/** Header names the library writes. */
+export const HEADER = {
+  code: 'x-seam-code',
+  message: 'x-seam-message',
+  reason: 'x-seam-reason',
+  failedTag: 'x-seam-tag',
+} as const
+
+export const EMPTY_HEADERS: Readonly<Record<string, string>> = Object.freeze({})
+export const EMPTY_BODY = new Uint8Array(0)
+
+/** Why `tag` is not a valid tag, or undefined when it is. */
+export function tagProblem(tag: unknown): string | undefined {
+  if (typeof tag !== 'string' || tag.length === 0) return 'a tag must be a non-empty string'
+  // A UTF-16 unit is at most 3 UTF-8 bytes, so short tags need no byte count.
+  if (tag.length * 3 > MAX_TAG_BYTES) {
+    const bytes = Buffer.byteLength(tag)
+    if (bytes > MAX_TAG_BYTES) return `a tag is at most ${MAX_TAG_BYTES} UTF-8 bytes; this one is ${bytes}`
+  }
+  return undefined
+}
+
+// Process-unique prefix plus a counter: unique, ordered, and far cheaper than a UUID per message.
+const idPrefix = randomBytes(9).toString('base64url')
+let idCounter = 0
+
+/** A new envelope id, unique across processes with overwhelming probability. */
+export function newId(): string {
+  idCounter = (idCounter + 1) % Number.MAX_SAFE_INTEGER
+  return `${idPrefix}${idCounter.toString(36)}`
+}
+
+function fail(what: string): never {
+  throw new SeamError('ERR_PROTOCOL', `malformed envelope: ${what}`)
+}
+
+function optionalString(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined
+  if (typeof value !== 'string') fail(`"${field}" must be a string`)
+  return value
+}
+
+/**
+ * Checks a decoded wire object and returns it as an Envelope.
+ * Throws ERR_PROTOCOL naming the first field that is wrong.
+ */
+export function toEnvelope(raw: unknown): Envelope {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('not a map')
+  const o = raw as Record<string, unknown>
+  const problem = tagProblem(o.tag)
+  if (problem !== undefined) fail(o.tag === undefined ? '"tag" is missing' : problem)
+  if (typeof o.id !== 'string' || o.id.length === 0) fail('"id" must be a non-empty string')
+  if (typeof o.ct !== 'string' || o.ct.length === 0) fail('"ct" must be a non-empty string')
+  if (!(o.body instanceof Uint8Array)) fail('"body" must be binary')
+  const ts = o.ts === undefined ? 0 : o.ts
+  if (typeof ts !== 'number') fail('"ts" must be a number')
+  let headers = EMPTY_HEADERS
+  if (o.headers !== undefined && o.headers !== null) {
+    if (typeof o.headers !== 'object' || Array.isArray(o.headers)) fail('"headers" must be a map')
+    for (const v of Object.values(o.headers)) if (typeof v !== 'string') fail('header values must be strings')
+    headers = o.headers as Record<string, string>
+  }
+  return {
+    tag: o.tag as string,
+    id: o.id,
+    ts,
+    ct: o.ct,
+    corr: optionalString(o.corr, 'corr'),
+    replyTo: optionalString(o.replyTo, 'replyTo'),
+    headers,
+    body: o.body,
+  }
+}

@@ -1,0 +1,92 @@
+import { Channel } from './channel.js'
+import { SeamError, toSeamError } from './errors.js'
+import { Events } from './events.js'
+import type { ListenOptions } from './options.js'
+import type { TransportLink, TransportListener } from './transport.js'
+
+/** Events of {@link Server.events}. */
+export type ServerEvents = {
+  /** A peer connected; its channel is ready. */
+  peer: (channel: Channel) => void
+  /** A peer's channel closed. */
+  peerClosed: (channel: Channel, error: void | Error) => void
+}
+
+/**
+ * What `listen` returns: accepts peers and gives each one a {@link Channel}
+ * served by the same registry. `close()` stops accepting, then closes every
+ * peer channel (each flushing and waiting for its handlers).
+ */
+export class Server implements AsyncDisposable {
+  /** Peer events. */
+  readonly events = new Events<ServerEvents>()
+  readonly #listener: TransportListener
+  readonly #options: ListenOptions
+  readonly #peers = new Set<Channel>()
+  #closing: Promise<void> | undefined
+  readonly #closed: Promise<void | Error>
+  #resolveClosed!: (result: void | Error) => void
+
+  /** @internal Servers come from `listen`. */
+  constructor(listener: TransportListener, options: ListenOptions) {
+    this.#listener = listener
+    this.#options = options
+    this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve))
+    // Fail fast on bad channel options here rather than on the first peer.
+    const onError = options.onError ?? options.registry?.onError ?? ((err: SeamError) => console.error(`[seam-channel] ${err.code}: ${err.message}`))
+    listener.start(
+      (link) => this.#accept(link, onError),
+      (err) => onError(err),
+    )
+  }
+
+  /** The URL the server listens on, with the real port (`tcp://127.0.0.1:40123`). */
+  get url(): string {
+    return this.#listener.url
+  }
+
+  /** The channels of the peers connected now. */
+  get peers(): ReadonlySet<Channel> {
+    return this.#peers
+  }
+
+  /** Idempotent; concurrent callers share one promise. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      await this.#listener.close().catch(() => undefined)
+      await Promise.all([...this.#peers].map((p) => p.close()))
+      this.#resolveClosed()
+    })()
+    return this.#closing
+  }
+
+  /** Resolves once the server is closed. Never rejects. */
+  closed(): Promise<void | Error> {
+    return this.#closed
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  #accept(link: TransportLink, onError: (err: SeamError) => void): void {
+    if (this.#closing !== undefined) {
+      void link.close(0)
+      return
+    }
+    let channel: Channel
+    try {
+      channel = new Channel(link, this.#options, { authorize: this.#options.authorize })
+    } catch (err) {
+      onError(toSeamError(err, 'ERR_BAD_ARGUMENT', 'could not set up a peer channel'))
+      void link.close(0)
+      return
+    }
+    this.#peers.add(channel)
+    void channel.closed().then((result) => {
+      this.#peers.delete(channel)
+      this.events.emit('peerClosed', channel, result)
+    })
+    this.events.emit('peer', channel)
+  }
+}

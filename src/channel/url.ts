@@ -1,0 +1,29 @@
+import { SeamError } from './errors.js'
+
+/** Parses a channel URL; throws `ERR_BAD_URL` saying what is wrong. */
+export function parseUrl(url: unknown): URL {
+  if (typeof url !== 'string' && !(url instanceof URL)) {
+    throw new SeamError('ERR_BAD_URL', `a channel URL must be a string like "tcp://127.0.0.1:7000" (got ${typeof url})`)
+  }
+  const text = String(url)
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(text)) {
+    throw new SeamError('ERR_BAD_URL', `"${text}" has no scheme: write it as scheme://…, e.g. tcp://127.0.0.1:7000`)
+  }
+  try {
+    return new URL(text)
+  } catch (err) {
+    throw new SeamError('ERR_BAD_URL', `"${text}" is not a valid URL`, { cause: err })
+  }
+}
+
+/** The host and port of a host:port URL; throws `ERR_BAD_URL` naming the bad part. */
+export function hostPort(url: URL, defaultPort?: number): { host: string; port: number } {
+  const scheme = url.protocol.slice(0, -1)
+  if (url.hostname === '') throw new SeamError('ERR_BAD_URL', `${url.href}: the host is missing (${scheme}://host:port)`)
+  if (url.port === '' && defaultPort === undefined) throw new SeamError('ERR_BAD_URL', `${url.href}: the port is missing (${scheme}://host:port; port 0 picks a free one when listening)`)
+  const port = url.port === '' ? (defaultPort as number) : Number(url.port)
+  if (url.pathname !== '' && url.pathname !== '/') throw new SeamError('ERR_BAD_URL', `${url.href}: a ${scheme} URL has no path (got "${url.pathname}")`)
+  // URL keeps brackets around IPv6 hosts; sockets want them bare.
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
+  return { host, port }
+}

@@ -1,0 +1,10 @@
+import type { TransportProvider } from '../channel/transport.js'
+
+/**
+ * The transports `connect` and `listen` know by URL scheme. Each is imported
+ * only when its scheme is used, so a TCP user never loads a broker client.
+ */
+export const TRANSPORTS: Readonly<Record<string, () => Promise<TransportProvider>>> = {
+  memory: async () => (await import('./memory/index.js')).provider,
+  tcp: async () => (await import('./tcp/index.js')).provider,
+}

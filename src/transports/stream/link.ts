@@ -1,0 +1,287 @@
+import type { Socket } from 'node:net'
+import type { Envelope } from '../../channel/envelope.js'
+import { SeamError, toSeamError } from '../../channel/errors.js'
+import type { PeerInfo } from '../../channel/peer.js'
+import type { BrokenEnvelope, Delivery, LinkSink, TransportFeatures, TransportLink } from '../../channel/transport.js'
+import { backoff, sleep } from '../../channel/timers.js'
+import { FrameDecoder, sniffForeign } from './frames.js'
+import type { ResolvedStreamOptions } from './options.js'
+import { Outbox } from './outbox.js'
+import { helloFrame, readEnvelope, readHello } from './wire.js'
+
+/** A connection delivers in order and can always answer its sender; nothing is kept. */
+export const STREAM_FEATURES: TransportFeatures = Object.freeze({
+  reply: true,
+  connected: true,
+  persistent: false,
+  orderingByKey: true,
+  redelivery: false,
+})
+
+/** How a client link opens sockets; TLS and TCP differ only here. */
+export interface StreamDialer {
+  /** Opens a socket ready for writing (connected; TLS handshake done and verified). */
+  dial(signal: AbortSignal): Promise<Socket>
+  /** The identity of the peer on `socket`. */
+  peer(socket: Socket): PeerInfo
+}
+
+// A stream has no acknowledgements: the socket delivered it, and that is all there is.
+class StreamDelivery implements Delivery {
+  constructor(
+    readonly envelope: Envelope | undefined,
+    readonly broken?: BrokenEnvelope,
+  ) {}
+  ack(): void {}
+  nack(): void {}
+}
+
+/** The identity a plain socket can tell: its address. */
+export function socketPeer(socket: Socket): PeerInfo {
+  return { address: socket.remoteAddress, port: socket.remotePort, authenticated: false }
+}
+
+/**
+ * A link over a byte stream (TCP or TLS): hello, frames, a bounded outbox,
+ * and, on the client side, reconnect with capped exponential backoff.
+ */
+export class StreamLink implements TransportLink {
+  readonly features = STREAM_FEATURES
+  /** Replies come back over the same connection. */
+  readonly replyAddress = ''
+  readonly #options: ResolvedStreamOptions
+  readonly #outbox: Outbox
+  readonly #dialer: StreamDialer | undefined
+  readonly #stop = new AbortController()
+  #peer: PeerInfo | undefined
+  #socket: Socket | undefined
+  #decoder: FrameDecoder
+  #helloSeen = false
+  #failure: SeamError | undefined
+  #socketError: Error | undefined
+  #handshake: { resolve(): void; reject(err: SeamError): void } | undefined
+  #sink: LinkSink | undefined
+  #early: ((sink: LinkSink) => void)[] = []
+  #closing: Promise<void> | undefined
+
+  private constructor(
+    readonly name: string,
+    options: ResolvedStreamOptions,
+    dialer: StreamDialer | undefined,
+  ) {
+    this.#options = options
+    this.#dialer = dialer
+    this.#outbox = new Outbox({ maxMessages: options.maxOutboxMessages, maxBytes: options.maxOutboxBytes, maxFrameBytes: options.maxFrameBytes })
+    this.#decoder = new FrameDecoder(options.maxFrameBytes)
+  }
+
+  /** The server side of an accepted socket. */
+  static accept(name: string, socket: Socket, peer: PeerInfo, options: ResolvedStreamOptions): StreamLink {
+    const link = new StreamLink(name, options, undefined)
+    link.#peer = peer
+    link.#use(socket).catch(() => undefined) // a failed handshake ends the link through 'close'
+    return link
+  }
+
+  /**
+   * The client side: dials until a peer says hello, for at most
+   * `connectTimeoutMs`. A peer that answers with something else fails at
+   * once with `ERR_PROTOCOL`; one that cannot be reached, with `ERR_TRANSPORT`.
+   */
+  static async dial(name: string, target: string, dialer: StreamDialer, options: ResolvedStreamOptions): Promise<StreamLink> {
+    const link = new StreamLink(name, options, dialer)
+    const deadline = Date.now() + options.connectTimeoutMs
+    const timeout = AbortSignal.timeout(options.connectTimeoutMs)
+    let attempt = 0
+    for (;;) {
+      try {
+        await link.#open(timeout)
+        return link
+      } catch (err) {
+        const error = toSeamError(err, 'ERR_TRANSPORT', `cannot connect to ${target}`)
+        const wait = Math.min(backoff(attempt++, 50, 1000), deadline - Date.now())
+        if (error.code !== 'ERR_TRANSPORT' || wait <= 0 || timeout.aborted) {
+          link.#stop.abort()
+          if (error.code !== 'ERR_TRANSPORT') throw error
+          throw new SeamError('ERR_TRANSPORT', `cannot connect to ${target} within ${options.connectTimeoutMs} ms (connectTimeoutMs): ${reason(err)}`, { cause: err })
+        }
+        await sleep(wait, timeout)
+      }
+    }
+  }
+
+  get peer(): PeerInfo | undefined {
+    return this.#peer
+  }
+
+  start(sink: LinkSink): void {
+    this.#sink = sink
+    for (const event of this.#early.splice(0)) event(sink)
+  }
+
+  send(envelope: Envelope): Promise<void> {
+    return this.#outbox.send(envelope)
+  }
+
+  close(timeoutMs: number): Promise<void> {
+    this.#closing ??= this.#close(timeoutMs)
+    return this.#closing
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    this.#stop.abort()
+    if (this.#outbox.waiting > 0) await this.#outbox.drain(timeoutMs)
+    const lost = this.#outbox.close(new SeamError('ERR_CLOSED', `the ${this.name} channel closed before this message could be sent`))
+    if (lost > 0) this.#emit((s) => s.error(new SeamError('ERR_CLOSED', `${lost} queued messages were never sent: the ${this.name} channel closed while the peer was unreachable or slow`)))
+    const socket = this.#socket
+    if (socket === undefined || socket.destroyed) return
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => socket.destroy(), Math.max(100, deadline - Date.now()))
+      socket.once('close', () => {
+        clearTimeout(timer)
+        resolve()
+      })
+      socket.end()
+    })
+  }
+
+  #emit(event: (sink: LinkSink) => void): void {
+    if (this.#sink !== undefined) event(this.#sink)
+    else this.#early.push(event)
+  }
+
+  async #open(signal: AbortSignal): Promise<void> {
+    const socket = await (this.#dialer as StreamDialer).dial(signal)
+    this.#peer = (this.#dialer as StreamDialer).peer(socket)
+    await this.#use(socket)
+  }
+
+  /** Takes over a fresh socket; resolves once the peer's hello arrived. */
+  #use(socket: Socket): Promise<void> {
+    this.#socket = socket
+    this.#decoder = new FrameDecoder(this.#options.maxFrameBytes)
+    this.#helloSeen = false
+    this.#failure = undefined
+    this.#socketError = undefined
+    socket.setNoDelay(true)
+    socket.on('data', (chunk: Buffer) => this.#onData(socket, chunk))
+    socket.on('end', () => this.#onEnd(socket))
+    socket.on('error', (err) => {
+      if (socket === this.#socket) this.#socketError = err
+    })
+    socket.on('close', () => this.#onClose(socket))
+    socket.write(helloFrame(this.#options.maxFrameBytes))
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.#fail(socket, new SeamError('ERR_PROTOCOL', `the peer sent no hello within ${this.#options.handshakeTimeoutMs} ms (handshakeTimeoutMs)`)),
+        this.#options.handshakeTimeoutMs,
+      )
+      this.#handshake = {
+        resolve: () => {
+          clearTimeout(timer)
+          resolve()
+        },
+        reject: (err) => {
+          clearTimeout(timer)
+          reject(err)
+        },
+      }
+    })
+  }
+
+  #onData(socket: Socket, chunk: Buffer): void {
+    if (socket !== this.#socket || this.#failure !== undefined) return
+    if (!this.#helloSeen && this.#decoder.buffered === 0) {
+      const foreign = sniffForeign(chunk)
+      if (foreign !== undefined) return this.#fail(socket, new SeamError('ERR_PROTOCOL', `received ${foreign}`))
+    }
+    try {
+      this.#decoder.push(chunk, this.#onFrame)
+    } catch (err) {
+      this.#fail(socket, toSeamError(err, 'ERR_PROTOCOL', 'bad frame'))
+    }
+  }
+
+  readonly #onFrame = (frame: Buffer): void => {
+    if (!this.#helloSeen) {
+      const hello = readHello(frame)
+      this.#helloSeen = true
+      this.#outbox.peerMaxFrameBytes = hello.maxFrameBytes
+      this.#outbox.attach(this.#socket as Socket)
+      this.#handshake?.resolve()
+      this.#handshake = undefined
+      return
+    }
+    let delivery: StreamDelivery
+    try {
+      delivery = new StreamDelivery(readEnvelope(frame))
+    } catch (err) {
+      // The frame boundary is intact, so only this message is lost, not the connection.
+      delivery = new StreamDelivery(undefined, { bytes: Buffer.from(frame), error: toSeamError(err, 'ERR_PROTOCOL', 'malformed envelope') })
+    }
+    const sink = this.#sink
+    if (sink !== undefined) sink.deliver(delivery)
+    else this.#early.push((s) => s.deliver(delivery))
+  }
+
+  #onEnd(socket: Socket): void {
+    if (socket === this.#socket && this.#decoder.buffered > 0 && this.#failure === undefined) {
+      this.#failure = new SeamError('ERR_PROTOCOL', `the peer closed the connection in the middle of a frame (after ${this.#decoder.describePartial()})`)
+    }
+  }
+
+  /** Ends this one connection on a protocol error. */
+  #fail(socket: Socket, error: SeamError): void {
+    if (socket !== this.#socket || this.#failure !== undefined) return
+    this.#failure = error
+    socket.destroy()
+  }
+
+  #onClose(socket: Socket): void {
+    if (socket !== this.#socket) return
+    this.#socket = undefined
+    this.#outbox.detach()
+    const cause =
+      this.#failure ??
+      (this.#socketError !== undefined ? toSeamError(this.#socketError, 'ERR_TRANSPORT', 'the connection failed') : undefined)
+    if (this.#handshake !== undefined) {
+      this.#handshake.reject(cause ?? new SeamError('ERR_TRANSPORT', 'the peer closed the connection before saying hello'))
+      this.#handshake = undefined
+      // A client's dial or reconnect loop handles its own failed attempt; a server reports the peer and ends.
+      if (this.#dialer === undefined) this.#emit((s) => s.ended(cause ?? new SeamError('ERR_PROTOCOL', 'the peer closed the connection before saying hello')))
+      return
+    }
+    if (this.#closing !== undefined) return
+    if (this.#dialer === undefined || this.#options.reconnect === false) {
+      this.#emit((s) => s.ended(cause))
+      return
+    }
+    const lost = cause ?? new SeamError('ERR_TRANSPORT', 'the server closed the connection')
+    this.#emit((s) => {
+      s.status('down', lost)
+      s.error(new SeamError('ERR_TRANSPORT', `connection lost (${lost.message}); reconnecting`, { cause: lost }))
+    })
+    void this.#reconnect()
+  }
+
+  async #reconnect(): Promise<void> {
+    const r = this.#options.reconnect
+    if (r === false) return
+    for (let attempt = 0; !this.#stop.signal.aborted; attempt++) {
+      if (!(await sleep(backoff(attempt, r.initialDelayMs, r.maxDelayMs), this.#stop.signal))) return
+      try {
+        await this.#open(AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#options.connectTimeoutMs)]))
+        this.#emit((s) => s.status('up'))
+        return
+      } catch (err) {
+        // A peer that answers but is not ours will not get better by retrying fast; say so, keep the backoff.
+        if (err instanceof SeamError && err.code === 'ERR_PROTOCOL') this.#emit((s) => s.error(err))
+      }
+    }
+  }
+}
+
+function reason(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

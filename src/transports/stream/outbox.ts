@@ -1,0 +1,208 @@
+import type { Socket } from 'node:net'
+import type { Envelope } from '../../channel/envelope.js'
+import { SeamError } from '../../channel/errors.js'
+import { LENGTH_BYTES } from './frames.js'
+import { envelopeBound, writeEnvelope } from './wire.js'
+
+/** Limits of an {@link Outbox}. */
+export interface OutboxLimits {
+  /** Most messages waiting (disconnected or backpressured) before `send` rejects. */
+  readonly maxMessages: number
+  /** Most bytes waiting before `send` rejects. */
+  readonly maxBytes: number
+  /** Largest frame this side will send. */
+  readonly maxFrameBytes: number
+}
+
+const SLAB_BYTES = 256 * 1024
+// A batch this large is written at once rather than at the end of the tick.
+const FLUSH_AT = 64 * 1024
+const RESOLVED = Promise.resolve()
+
+interface Waiter {
+  readonly promise: Promise<void>
+  resolve(): void
+  reject(err: unknown): void
+}
+
+function waiter(): Waiter {
+  let resolve!: () => void
+  let reject!: (err: unknown) => void
+  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)))
+  // A caller that did not await must not cause an unhandled rejection.
+  promise.catch(() => undefined)
+  return { promise, resolve, reject }
+}
+
+interface Batch {
+  readonly data: Buffer
+  readonly count: number
+  readonly waiter: Waiter | undefined
+}
+
+/**
+ * Frames waiting for the socket. Envelopes are encoded straight into a slab
+ * and written in one `write()` per tick (or per 64 KiB), which is what makes
+ * small messages cheap. While the socket is writable a send resolves at
+ * once; while it is backpressured or disconnected, sends wait for their batch
+ * to be written, and the outbox is bounded: past its limits `send` rejects
+ * with `ERR_OUTBOX_FULL` instead of growing without end.
+ */
+export class Outbox {
+  readonly #limits: OutboxLimits
+  #slab = Buffer.allocUnsafe(SLAB_BYTES)
+  #start = 0
+  #pos = 0
+  #count = 0
+  #waiter: Waiter | undefined
+  readonly #batches: Batch[] = []
+  #queuedMessages = 0
+  #queuedBytes = 0
+  #socket: Socket | undefined
+  #blocked = true
+  #scheduled: NodeJS.Immediate | undefined
+  #peerMaxFrame = Infinity
+  #closed: SeamError | undefined
+  #onEmpty: (() => void) | undefined
+
+  constructor(limits: OutboxLimits) {
+    this.#limits = limits
+  }
+
+  /** Messages not yet handed to a socket. */
+  get waiting(): number {
+    return this.#queuedMessages
+  }
+
+  /** Lowers the frame limit to what the peer said it accepts. */
+  set peerMaxFrameBytes(n: number) {
+    this.#peerMaxFrame = n
+  }
+
+  /** Encodes and queues one envelope. See the class comment for when it resolves. */
+  send(env: Envelope): Promise<void> {
+    if (this.#closed !== undefined) return Promise.reject(this.#closed)
+    if (this.#queuedMessages >= this.#limits.maxMessages || this.#queuedBytes >= this.#limits.maxBytes) {
+      const state = this.#socket === undefined ? 'the connection is down' : 'the peer reads slower than you send'
+      return Promise.reject(
+        new SeamError('ERR_OUTBOX_FULL', `cannot send "${env.tag}": ${this.#queuedMessages} messages (${this.#queuedBytes} bytes) are waiting because ${state}; await send() to follow backpressure, or raise maxOutboxMessages / maxOutboxBytes`, { tag: env.tag }),
+      )
+    }
+    // #pos only moves once the frame is complete, so a failure leaves nothing behind.
+    let end: number
+    try {
+      this.#reserve(LENGTH_BYTES + envelopeBound(env))
+      end = writeEnvelope(this.#slab, this.#pos + LENGTH_BYTES, env)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    const len = end - this.#pos - LENGTH_BYTES
+    const max = Math.min(this.#limits.maxFrameBytes, this.#peerMaxFrame)
+    if (len > max) {
+      return Promise.reject(new SeamError('ERR_FRAME_TOO_LARGE', `"${env.tag}" encodes to ${len} bytes; frames are limited to ${max} bytes (option maxFrameBytes on both sides)`, { tag: env.tag }))
+    }
+    this.#slab.writeUInt32BE(len, this.#pos)
+    this.#pos = end
+    this.#count++
+    this.#queuedMessages++
+    this.#queuedBytes += LENGTH_BYTES + len
+    if (!this.#blocked) {
+      if (this.#pos - this.#start >= FLUSH_AT) this.#flush()
+      else this.#scheduled ??= setImmediate(this.#flushSoon)
+      return RESOLVED
+    }
+    if (this.#pos - this.#start >= FLUSH_AT) this.#seal()
+    this.#waiter ??= waiter()
+    return this.#waiter.promise
+  }
+
+  /** Starts writing to `socket` (after the handshake), beginning with what waited. */
+  attach(socket: Socket): void {
+    this.#socket = socket
+    this.#blocked = false
+    this.#flush()
+  }
+
+  /** The socket is gone: later sends wait (bounded) for the next one. */
+  detach(): void {
+    this.#socket = undefined
+    this.#blocked = true
+    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled)
+    this.#scheduled = undefined
+  }
+
+  /** Resolves once everything queued is handed to the socket, or after `timeoutMs`; true when it all went out. */
+  drain(timeoutMs: number): Promise<boolean> {
+    if (!this.#blocked) this.#flush()
+    if (this.#queuedMessages === 0) return Promise.resolve(true)
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => finish(false), timeoutMs)
+      const finish = (ok: boolean): void => {
+        clearTimeout(timer)
+        this.#onEmpty = undefined
+        resolve(ok)
+      }
+      this.#onEmpty = () => finish(true)
+    })
+  }
+
+  /** Fails every waiting send with `error` and refuses new ones; returns how many were dropped. */
+  close(error: SeamError): number {
+    this.detach()
+    this.#closed = error
+    const lost = this.#queuedMessages
+    if (this.#pos > this.#start) this.#seal()
+    for (const b of this.#batches.splice(0)) b.waiter?.reject(error)
+    this.#queuedMessages = 0
+    this.#queuedBytes = 0
+    return lost
+  }
+
+  readonly #flushSoon = (): void => {
+    this.#scheduled = undefined
+    this.#flush()
+  }
+
+  /** Moves the bytes since the last seal into a batch of their own. */
+  #seal(): void {
+    this.#batches.push({ data: this.#slab.subarray(this.#start, this.#pos), count: this.#count, waiter: this.#waiter })
+    this.#start = this.#pos
+    this.#count = 0
+    this.#waiter = undefined
+  }
+
+  #flush(): void {
+    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled)
+    this.#scheduled = undefined
+    const socket = this.#socket
+    if (socket === undefined || this.#blocked) return
+    if (this.#pos > this.#start) this.#seal()
+    while (this.#batches.length > 0 && !this.#blocked) {
+      const b = this.#batches.shift() as Batch
+      this.#queuedMessages -= b.count
+      this.#queuedBytes -= b.data.length
+      if (!socket.write(b.data)) {
+        this.#blocked = true
+        socket.once('drain', () => {
+          if (this.#socket !== socket) return
+          this.#blocked = false
+          this.#flush()
+        })
+      }
+      b.waiter?.resolve()
+    }
+    if (this.#queuedMessages === 0) this.#onEmpty?.()
+  }
+
+  /** Makes room for `n` more bytes; bytes already handed to a socket stay where they are. */
+  #reserve(n: number): void {
+    if (this.#slab.length - this.#pos >= n) return
+    // The pending part moves to a fresh slab; written parts stay with their socket.
+    const pending = this.#pos - this.#start
+    const next = Buffer.allocUnsafe(Math.max(SLAB_BYTES, (pending + n) * 2))
+    this.#slab.copy(next, 0, this.#start, this.#pos)
+    this.#slab = next
+    this.#start = 0
+    this.#pos = pending
+  }
+}

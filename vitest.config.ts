@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+    // Sockets and timers per test file: forks keep one file's leftovers from reaching another.
+    pool: 'forks',
+  },
+})
