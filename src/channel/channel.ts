@@ -1,8 +1,8 @@
-import { Registry, type DeadLetterSink, type DeadLetterTarget, type Outcome, type PolicyOutcome } from '../registry/registry.js'
+import type { Registry, DeadLetterSink, DeadLetterTarget, Outcome, PolicyOutcome } from '../registry/registry.js'
 import type { DispatchSource } from '../registry/context.js'
 import type { AnyMessageType, MessageType, TypeOf } from '../registry/message-type.js'
 import type { Handler } from '../registry/registry.js'
-import { readCount, readPolicies, usesDeadLetter, type Policies } from '../registry/policies.js'
+import { readCount, type Policies } from '../registry/policies.js'
 import type { Serde } from '../serde/serde.js'
 import { EMPTY_BODY, EMPTY_HEADERS, ERROR_TAG, HEADER, newId, type Envelope } from './envelope.js'
 import { SeamError, isErrorCode, toSeamError } from './errors.js'
@@ -10,6 +10,7 @@ import { Events } from './events.js'
 import type { Authorize, ChannelOptions, RequestOptions, SendOptions } from './options.js'
 import type { PeerInfo } from './peer.js'
 import { PendingRequests } from './pending.js'
+import { resolveChannelOptions } from './resolve-options.js'
 import type { Delivery, LinkSink, RouteOptions, TransportFeatures, TransportLink } from './transport.js'
 
 /** Events of {@link Channel.events}. */
@@ -66,21 +67,17 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
 
   /** @internal Channels come from `connect` and `listen`. */
   constructor(link: TransportLink, options: ChannelOptions = {}, extras: ChannelExtras = {}) {
-    const where = `${link.name} channel`
+    const o = resolveChannelOptions(options, `${link.name} channel`)
     this.#link = link
     this.transport = link.name
     this.features = link.features
-    this.registry = options.registry ?? new Registry()
-    if (!(this.registry instanceof Registry)) throw new SeamError('ERR_BAD_ARGUMENT', `${where}: option "registry" must be a Registry`)
-    this.#serde = options.serde ?? this.registry.serde
-    this.#policies = Object.freeze(readPolicies(options, this.registry.policies, where))
-    this.#deadLetter = options.deadLetter ?? this.registry.deadLetter
-    if (usesDeadLetter(this.#policies) && this.#deadLetter === undefined) {
-      throw new SeamError('ERR_BAD_ARGUMENT', `${where}: a policy is 'dead-letter' but option "deadLetter" is not set`)
-    }
-    this.#onError = options.onError ?? this.registry.onError
-    this.#closeTimeoutMs = readCount(options.closeTimeoutMs, 'closeTimeoutMs', 5000, where)
-    this.#requestTimeoutMs = readCount(options.requestTimeoutMs, 'requestTimeoutMs', 30_000, where)
+    this.registry = o.registry
+    this.#serde = o.serde
+    this.#policies = o.policies
+    this.#deadLetter = o.deadLetter
+    this.#onError = o.onError
+    this.#closeTimeoutMs = o.closeTimeoutMs
+    this.#requestTimeoutMs = o.requestTimeoutMs
     this.#authorize = extras.authorize
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve))
     this.#source = {

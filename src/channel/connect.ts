@@ -2,6 +2,7 @@ import { TRANSPORTS } from '../transports/index.js'
 import { Channel } from './channel.js'
 import { SeamError } from './errors.js'
 import type { ConnectOptions, ListenOptions } from './options.js'
+import { resolveChannelOptions } from './resolve-options.js'
 import { Server } from './server.js'
 import type { TransportProvider } from './transport.js'
 import { parseUrl } from './url.js'
@@ -41,7 +42,9 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
  */
 export async function listen(url: string | URL, options: ListenOptions = {}): Promise<Server> {
   const parsed = parseUrl(url)
+  // One registry for every peer, and bad options fail here rather than on the first peer.
+  const shared: ListenOptions = { ...options, registry: resolveChannelOptions(options, 'listen').registry }
   const provider = await providerFor(parsed)
-  const listener = await provider.listen(parsed, options)
-  return new Server(listener, options)
+  const listener = await provider.listen(parsed, shared)
+  return new Server(listener, shared)
 }

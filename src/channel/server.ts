@@ -1,6 +1,6 @@
 import { Channel } from './channel.js'
-import { SeamError, toSeamError } from './errors.js'
-import { Events } from './events.js'
+import { toSeamError, type SeamError } from './errors.js'
+import { Events, logError } from './events.js'
 import type { ListenOptions } from './options.js'
 import type { TransportLink, TransportListener } from './transport.js'
 
@@ -32,8 +32,7 @@ export class Server implements AsyncDisposable {
     this.#listener = listener
     this.#options = options
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve))
-    // Fail fast on bad channel options here rather than on the first peer.
-    const onError = options.onError ?? options.registry?.onError ?? ((err: SeamError) => console.error(`[seam-channel] ${err.code}: ${err.message}`))
+    const onError = options.onError ?? options.registry?.onError ?? logError
     listener.start(
       (link) => this.#accept(link, onError),
       (err) => onError(err),
@@ -53,8 +52,8 @@ export class Server implements AsyncDisposable {
   /** Idempotent; concurrent callers share one promise. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      await this.#listener.close().catch(() => undefined)
-      await Promise.all([...this.#peers].map((p) => p.close()))
+      // Concurrently: a socket server's close waits until its peers' connections are gone.
+      await Promise.all([this.#listener.close().catch(() => undefined), ...[...this.#peers].map((p) => p.close())])
       this.#resolveClosed()
     })()
     return this.#closing

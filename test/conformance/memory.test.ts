@@ -1,0 +1,17 @@
+import { MemoryHub, connect, listen } from '../../src/index.js'
+import { runConformance } from './suite.js'
+
+let n = 0
+
+runConformance({
+  name: 'memory',
+  features: { reply: true, connected: false, persistent: false, orderingByKey: true, redelivery: true },
+  async pair(serverOptions, clientOptions) {
+    // A hub per pair: tests never see each other's messages.
+    const hub = new MemoryHub()
+    const server = await listen(`memory://conformance-${++n}`, { ...serverOptions, hub })
+    const client = await connect(server.url, { ...clientOptions, hub })
+    return { server, client }
+  },
+  badUrls: ['memory://', 'memory://queue/path', 'memoryx://queue'],
+})

@@ -1,0 +1,20 @@
+import type { Channel, ConnectOptions, ListenOptions, Server, TransportFeatures } from '../../src/index.js'
+
+/**
+ * One transport as the conformance suite sees it. Each transport's
+ * `*.test.ts` in this folder builds one and calls `runConformance(target)`.
+ */
+export interface ConformanceTarget {
+  /** Transport name as the channel reports it (`channel.transport`). */
+  readonly name: string
+  /** What the transport promises; the suite tests exactly these promises. */
+  readonly features: Pick<TransportFeatures, 'reply' | 'connected' | 'persistent' | 'orderingByKey' | 'redelivery'>
+  /**
+   * Starts a server (listen) with `serverOptions` and a client connected to
+   * it with `clientOptions`. Extra transport options (hub, tls, …) are the
+   * target's business. Everything it starts is closed by the suite.
+   */
+  pair(serverOptions: ListenOptions, clientOptions: ConnectOptions): Promise<{ server: Server; client: Channel }>
+  /** URLs of this scheme that must fail with ERR_BAD_URL. */
+  readonly badUrls: readonly string[]
+}
