@@ -67,7 +67,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
 
   /** @internal Channels come from `connect` and `listen`. */
   constructor(link: TransportLink, options: ChannelOptions = {}, extras: ChannelExtras = {}) {
-    const o = resolveChannelOptions(options, `${link.name} channel`)
+    const o = resolveChannelOptions(options, `${link.name} channel`, link.features)
     this.#link = link
     this.transport = link.name
     this.features = link.features

@@ -46,5 +46,10 @@ export async function listen(url: string | URL, options: ListenOptions = {}): Pr
   const shared: ListenOptions = { ...options, registry: resolveChannelOptions(options, 'listen').registry }
   const provider = await providerFor(parsed)
   const listener = await provider.listen(parsed, shared)
-  return new Server(listener, shared)
+  try {
+    return new Server(listener, shared)
+  } catch (err) {
+    await listener.close()
+    throw err
+  }
 }

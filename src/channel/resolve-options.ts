@@ -3,6 +3,7 @@ import { readCount, readPolicies, usesDeadLetter, type Policies } from '../regis
 import type { Serde } from '../serde/serde.js'
 import { SeamError } from './errors.js'
 import type { ChannelOptions } from './options.js'
+import type { TransportFeatures } from './transport.js'
 
 /** Channel options with every default filled in. */
 export interface ResolvedChannelOptions {
@@ -20,13 +21,19 @@ export interface ResolvedChannelOptions {
  * one. `listen` calls it once up front so a bad option fails the call, not the
  * first peer.
  */
-export function resolveChannelOptions(options: ChannelOptions, where: string): ResolvedChannelOptions {
+export function resolveChannelOptions(options: ChannelOptions, where: string, features?: TransportFeatures): ResolvedChannelOptions {
   const registry = options.registry ?? new Registry()
   if (!(registry instanceof Registry)) throw new SeamError('ERR_BAD_ARGUMENT', `${where}: option "registry" must be a Registry`)
   const policies = Object.freeze(readPolicies(options, registry.policies, where))
   const deadLetter = options.deadLetter ?? registry.deadLetter
   if (usesDeadLetter(policies) && deadLetter === undefined) {
     throw new SeamError('ERR_BAD_ARGUMENT', `${where}: a policy is 'dead-letter' but option "deadLetter" is not set`)
+  }
+  if (typeof deadLetter === 'string' && usesDeadLetter(policies) && features?.connected === true) {
+    throw new SeamError(
+      'ERR_BAD_ARGUMENT',
+      `${where}: "deadLetter" is a destination name ("${deadLetter}"), but a connection has nowhere to route it; give a sink instead, e.g. { deadLetter: otherChannel }`,
+    )
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new SeamError('ERR_BAD_ARGUMENT', `${where}: option "onError" must be a function`)

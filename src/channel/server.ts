@@ -1,6 +1,7 @@
 import { Channel } from './channel.js'
 import { toSeamError, type SeamError } from './errors.js'
 import { Events, logError } from './events.js'
+import { resolveChannelOptions } from './resolve-options.js'
 import type { ListenOptions } from './options.js'
 import type { TransportLink, TransportListener } from './transport.js'
 
@@ -32,6 +33,7 @@ export class Server implements AsyncDisposable {
     this.#listener = listener
     this.#options = options
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve))
+    resolveChannelOptions(options, `listen(${listener.url})`, listener.features)
     const onError = options.onError ?? options.registry?.onError ?? logError
     listener.start(
       (link) => this.#accept(link, onError),

@@ -107,6 +107,8 @@ export interface TransportLink {
 export interface TransportListener {
   /** The URL it listens on, with the real port. */
   readonly url: string
+  /** What the links it accepts promise. */
+  readonly features: TransportFeatures
   /** Starts accepting; `onLink` is called for each new link. */
   start(onLink: (link: TransportLink) => void, onError: (error: SeamError) => void): void
   /** Stops accepting; links already accepted are closed by their channels. */

@@ -12,8 +12,21 @@ export function parseUrl(url: unknown): URL {
   try {
     return new URL(text)
   } catch (err) {
-    throw new SeamError('ERR_BAD_URL', `"${text}" is not a valid URL`, { cause: err })
+    throw new SeamError('ERR_BAD_URL', `"${text}" is not a valid URL${authorityProblem(text)}`, { cause: err })
   }
+}
+
+/** Names the part of a URL's host:port that `new URL` refused, so the error says what to fix. */
+function authorityProblem(text: string): string {
+  const authority = (text.split('://', 2)[1] ?? '').split(/[/?#]/, 1)[0] ?? ''
+  const hostPort = authority.slice(authority.lastIndexOf('@') + 1)
+  if (hostPort.startsWith('[') && !hostPort.includes(']')) return ': the IPv6 host has no closing "]"'
+  const colon = hostPort.lastIndexOf(':')
+  const host = colon < 0 || hostPort.endsWith(']') ? hostPort : hostPort.slice(0, colon)
+  const port = colon < 0 || hostPort.endsWith(']') ? '' : hostPort.slice(colon + 1)
+  if (host === '') return ': the host is missing (scheme://host:port)'
+  if (port !== '' && !(/^\d+$/.test(port) && Number(port) <= 65535)) return `: the port "${port}" is not a number from 0 to 65535`
+  return ''
 }
 
 /** The host and port of a host:port URL; throws `ERR_BAD_URL` naming the bad part. */

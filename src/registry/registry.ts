@@ -236,7 +236,8 @@ export class Registry {
       return this.#retry(handler, value, ctx, policies, signal, attempt, err)
     }
     if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
-      return (result as Promise<void>).then(
+      // Promise.resolve adopts foreign thenables and returns native promises as they are.
+      return Promise.resolve(result).then(
         () => this.#handled(),
         (err: unknown) => this.#retry(handler, value, ctx, policies, signal, attempt, err),
       )

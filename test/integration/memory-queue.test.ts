@@ -117,6 +117,20 @@ describe('memory transport: queue semantics', () => {
     expect(elsewhere).toEqual([])
   })
 
+  it("the 'dead-letter' policy with a destination name forwards to that queue", async () => {
+    const hub = new MemoryHub()
+    const dlq = consume(hub, 'jobs.dead')
+    const registry = new Registry({ invalid: 'dead-letter', deadLetter: 'jobs.dead' }).on(Job, () => undefined)
+    open.push(await listen('memory://jobs', { registry, hub }))
+    const ch = await producer(hub, 'jobs')
+    const Liar = defineMessage('memq.Job', t.type({ n: t.string }))
+    await ch.send(Liar, { n: 'one' })
+    await until(() => dlq.length === 1, 'the dead letter')
+    expect(dlq[0]?.envelope?.tag).toBe('memq.Job')
+    expect(dlq[0]?.envelope?.headers['x-seam-reason']).toContain('n: expected number, got "one"')
+    expect(hub.depth('jobs')).toBe(0)
+  })
+
   it('refuses to connect without a hub, naming the option', async () => {
     await expect(connect('memory://q')).rejects.toMatchObject({ code: 'ERR_BAD_ARGUMENT', message: expect.stringContaining('"hub"') })
   })

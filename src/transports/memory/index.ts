@@ -95,6 +95,7 @@ export const provider: TransportProvider<MemoryOptions> = {
     const prefetch = options.prefetch ?? 1000
     const listener: TransportListener = {
       url: `memory://${queue}`,
+      features: FEATURES,
       start: (onLink) => onLink(new MemoryLink(hub, queue, queue, undefined, prefetch)),
       close: async () => undefined,
     }

@@ -130,8 +130,9 @@ export class StreamLink implements TransportLink {
 
   async #close(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs
+    // Only a live connection can drain; queued sends with no connection fail now rather than after the timeout.
+    if (this.#socket !== undefined && this.#helloSeen && this.#outbox.waiting > 0) await this.#outbox.drain(timeoutMs)
     this.#stop.abort()
-    if (this.#outbox.waiting > 0) await this.#outbox.drain(timeoutMs)
     const lost = this.#outbox.close(new SeamError('ERR_CLOSED', `the ${this.name} channel closed before this message could be sent`))
     if (lost > 0) this.#emit((s) => s.error(new SeamError('ERR_CLOSED', `${lost} queued messages were never sent: the ${this.name} channel closed while the peer was unreachable or slow`)))
     const socket = this.#socket

@@ -2,7 +2,7 @@ import type { Server as NetServer, Socket } from 'node:net'
 import { SeamError, toSeamError } from '../../channel/errors.js'
 import type { PeerInfo } from '../../channel/peer.js'
 import type { TransportLink, TransportListener } from '../../channel/transport.js'
-import { StreamLink } from './link.js'
+import { STREAM_FEATURES, StreamLink } from './link.js'
 import type { ResolvedStreamOptions } from './options.js'
 
 /** How a stream server is told apart: TCP accepts on 'connection', TLS on 'secureConnection'. */
@@ -30,6 +30,7 @@ export function bind(server: NetServer, host: string, port: number, scheme: stri
 
 /** Accepts sockets and turns each into a {@link StreamLink}. */
 export class StreamListener implements TransportListener {
+  readonly features = STREAM_FEATURES
   readonly #server: NetServer
   readonly #kind: StreamServerKind
   readonly #options: ResolvedStreamOptions

@@ -1,0 +1,223 @@
+/**
+ * A hand-written reader for the envelopes our own writer produces (see
+ * `writeEnvelope` in wire.ts). The generic MessagePack decoder spent more
+ * time on the envelope than on the payload itself: eight short strings, a
+ * fresh DataView and a state machine per frame. This reader walks the map
+ * once, compares keys as bytes and reuses the strings that repeat from frame
+ * to frame (tag, content type, header names).
+ *
+ * It only ever says yes to an envelope it fully understands. Anything else
+ * (an unknown field, a non-ASCII string, an odd number format, trailing
+ * bytes, a duplicate or `__proto__` key) returns undefined, and the caller
+ * takes the generic path, which produces exactly the errors it always did.
+ */
+import { EMPTY_HEADERS, MAX_TAG_BYTES, type Envelope } from '../../channel/envelope.js'
+
+// A field seen twice makes the generic path's "last one wins" observable: leave such frames to it.
+const TAG = 1
+const ID = 2
+const TS = 4
+const CT = 8
+const CORR = 16
+const REPLY_TO = 32
+const HEADERS = 64
+const BODY = 128
+
+/** Recent strings by byte length: most envelope strings repeat, and a hit costs a compare, not an allocation. */
+class StringCache {
+  readonly #bySize: (string | undefined)[] = []
+
+  /** The ASCII string in `buf[start, end)`, or undefined when a byte is not ASCII. */
+  read(buf: Buffer, start: number, end: number): string | undefined {
+    const n = end - start
+    const cached = n < 64 ? this.#bySize[n] : undefined
+    if (cached !== undefined && sameAscii(buf, start, cached)) return cached
+    for (let i = start; i < end; i++) if ((buf[i] as number) >= 0x80) return undefined
+    const s = buf.latin1Slice(start, end)
+    if (n < 64) this.#bySize[n] = s
+    return s
+  }
+}
+
+function sameAscii(buf: Buffer, start: number, s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (buf[start + i] !== s.charCodeAt(i)) return false
+  return true
+}
+
+/** Reads envelopes; one per connection, since its string cache follows that peer's traffic. */
+export class EnvelopeReader {
+  readonly #keys = new StringCache()
+  readonly #values = new StringCache()
+  #pos = 0
+  #end = 0
+
+  /** The envelope in `frame`, or undefined when it needs the generic decoder. */
+  read(frame: Buffer): Envelope | undefined {
+    this.#pos = 0
+    this.#end = frame.length
+    const head = frame[0] as number
+    if ((head & 0xf0) !== 0x80) return undefined
+    const fields = head & 0x0f
+    this.#pos = 1
+    let seen = 0
+    let tag: string | undefined
+    let id: string | undefined
+    let ts = 0
+    let ct: string | undefined
+    let corr: string | undefined
+    let replyTo: string | undefined
+    let headers: Record<string, string> | undefined
+    let body: Buffer | undefined
+    for (let f = 0; f < fields; f++) {
+      const field = this.#field(frame)
+      if (field === 0 || (seen & field) !== 0) return undefined
+      seen |= field
+      switch (field) {
+        case TAG:
+          tag = this.#string(frame, this.#values)
+          // Length bounds the bytes here, and the bytes are ASCII: byte count = length.
+          if (tag === undefined || tag.length === 0 || tag.length > MAX_TAG_BYTES) return undefined
+          break
+        case ID:
+          id = this.#string(frame, undefined)
+          if (id === undefined || id.length === 0) return undefined
+          break
+        case CT:
+          ct = this.#string(frame, this.#values)
+          if (ct === undefined || ct.length === 0) return undefined
+          break
+        case TS: {
+          const n = this.#number(frame)
+          if (n === undefined) return undefined
+          ts = n
+          break
+        }
+        case CORR:
+          if (frame[this.#pos] === 0xc0) this.#pos++
+          else if ((corr = this.#string(frame, undefined)) === undefined) return undefined
+          break
+        case REPLY_TO:
+          if (frame[this.#pos] === 0xc0) this.#pos++
+          else if ((replyTo = this.#string(frame, this.#values)) === undefined) return undefined
+          break
+        case HEADERS:
+          if (frame[this.#pos] === 0xc0) this.#pos++
+          else if ((headers = this.#headers(frame)) === undefined) return undefined
+          break
+        case BODY:
+          if ((body = this.#binary(frame)) === undefined) return undefined
+          break
+      }
+      if (this.#pos > this.#end) return undefined
+    }
+    if (this.#pos !== this.#end || tag === undefined || id === undefined || ct === undefined || body === undefined) return undefined
+    return { tag, id, ts, ct, corr, replyTo, headers: headers ?? EMPTY_HEADERS, body }
+  }
+
+  /** Which field the next key names; 0 for anything else. */
+  #field(buf: Buffer): number {
+    const head = buf[this.#pos] as number
+    if ((head & 0xe0) !== 0xa0) return 0
+    const n = head & 0x1f
+    const at = this.#pos + 1
+    this.#pos = at + n
+    if (this.#pos > this.#end) return 0
+    const c0 = buf[at]
+    const c1 = buf[at + 1]
+    switch (n) {
+      case 2:
+        if (c0 === 0x69 && c1 === 0x64) return ID // id
+        if (c0 === 0x74 && c1 === 0x73) return TS // ts
+        if (c0 === 0x63 && c1 === 0x74) return CT // ct
+        return 0
+      case 3:
+        return c0 === 0x74 && c1 === 0x61 && buf[at + 2] === 0x67 ? TAG : 0 // tag
+      case 4:
+        if (c0 === 0x62 && c1 === 0x6f && buf[at + 2] === 0x64 && buf[at + 3] === 0x79) return BODY // body
+        if (c0 === 0x63 && c1 === 0x6f && buf[at + 2] === 0x72 && buf[at + 3] === 0x72) return CORR // corr
+        return 0
+      case 7:
+        if (buf.latin1Slice(at, at + 7) === 'replyTo') return REPLY_TO
+        if (buf.latin1Slice(at, at + 7) === 'headers') return HEADERS
+        return 0
+      default:
+        return 0
+    }
+  }
+
+  /** A MessagePack str of ASCII bytes; undefined for any other type or a non-ASCII byte. */
+  #string(buf: Buffer, cache: StringCache | undefined): string | undefined {
+    const head = buf[this.#pos] as number
+    let n: number
+    let at: number
+    if ((head & 0xe0) === 0xa0) {
+      n = head & 0x1f
+      at = this.#pos + 1
+    } else if (head === 0xd9) {
+      n = buf[this.#pos + 1] as number
+      at = this.#pos + 2
+    } else if (head === 0xda) {
+      if (this.#pos + 3 > this.#end) return undefined
+      n = buf.readUInt16BE(this.#pos + 1)
+      at = this.#pos + 3
+    } else return undefined
+    const end = at + n
+    if (end > this.#end) return undefined
+    this.#pos = end
+    if (cache !== undefined) return cache.read(buf, at, end)
+    for (let i = at; i < end; i++) if ((buf[i] as number) >= 0x80) return undefined
+    return buf.latin1Slice(at, end)
+  }
+
+  /** A timestamp as our writer and common encoders write it. */
+  #number(buf: Buffer): number | undefined {
+    const head = buf[this.#pos] as number
+    const at = this.#pos + 1
+    if (head < 0x80) {
+      this.#pos = at
+      return head
+    }
+    const size = head === 0xcb ? 8 : head === 0xce ? 4 : head === 0xcd ? 2 : head === 0xcc ? 1 : 0
+    if (size === 0 || at + size > this.#end) return undefined
+    this.#pos = at + size
+    return size === 8 ? buf.readDoubleBE(at) : size === 4 ? buf.readUInt32BE(at) : size === 2 ? buf.readUInt16BE(at) : (buf[at] as number)
+  }
+
+  #binary(buf: Buffer): Buffer | undefined {
+    const head = buf[this.#pos] as number
+    let n: number
+    let at: number
+    if (head === 0xc4) {
+      n = buf[this.#pos + 1] as number
+      at = this.#pos + 2
+    } else if (head === 0xc5) {
+      if (this.#pos + 3 > this.#end) return undefined
+      n = buf.readUInt16BE(this.#pos + 1)
+      at = this.#pos + 3
+    } else if (head === 0xc6) {
+      if (this.#pos + 5 > this.#end) return undefined
+      n = buf.readUInt32BE(this.#pos + 1)
+      at = this.#pos + 5
+    } else return undefined
+    if (at + n > this.#end) return undefined
+    this.#pos = at + n
+    return buf.subarray(at, at + n)
+  }
+
+  #headers(buf: Buffer): Record<string, string> | undefined {
+    const head = buf[this.#pos] as number
+    if ((head & 0xf0) !== 0x80) return undefined
+    const count = head & 0x0f
+    this.#pos++
+    const headers: Record<string, string> = {}
+    for (let i = 0; i < count; i++) {
+      const key = this.#string(buf, this.#keys)
+      // `__proto__` and repeated names are the generic decoder's to refuse or resolve.
+      if (key === undefined || key === '__proto__' || Object.hasOwn(headers, key)) return undefined
+      const value = this.#string(buf, undefined)
+      if (value === undefined) return undefined
+      headers[key] = value
+    }
+    return headers
+  }
+}
