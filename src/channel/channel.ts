@@ -26,9 +26,23 @@ export interface ChannelExtras {
   authorize?: Authorize | undefined
 }
 
+function notAType(method: string): SeamError {
+  return new SeamError('ERR_BAD_ARGUMENT', `${method}(): the first argument must be a message type made by defineMessage(tag, codec)`)
+}
+
+/** Headers travel as string → string; anything else fails here with a SeamError, not deep inside a transport. */
+function checkHeaders(headers: unknown, tag: string): void {
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    throw new SeamError('ERR_BAD_ARGUMENT', `cannot send "${tag}": option "headers" must be an object of strings`, { tag })
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    if (typeof value !== 'string') throw new SeamError('ERR_BAD_ARGUMENT', `cannot send "${tag}": header "${name}" must be a string (got ${value === null ? 'null' : typeof value})`, { tag })
+  }
+}
+
 /** Placeholder envelope for bytes that never became one, so policies and dead-letters have something to carry. */
-function brokenEnvelope(bytes: Uint8Array): Envelope {
-  return { tag: '$seam/undecodable', id: newId(), ts: Date.now(), ct: 'application/octet-stream', headers: EMPTY_HEADERS, body: bytes }
+function brokenEnvelope(bytes: Uint8Array, id: string | undefined): Envelope {
+  return { tag: '$seam/undecodable', id: id ?? newId(), ts: Date.now(), ct: 'application/octet-stream', headers: EMPTY_HEADERS, body: bytes }
 }
 
 /**
@@ -119,6 +133,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
    * @throws SeamError `ERR_CLOSED`, `ERR_OUTBOX_FULL`, `ERR_FRAME_TOO_LARGE`, `ERR_TRANSPORT`.
    */
   send<A, O>(type: MessageType<string, A, O>, value: A, options?: SendOptions): Promise<void> {
+    if (typeof type?.tag !== 'string') return Promise.reject(notAType('send'))
     if (this.#closing !== undefined) return Promise.reject(this.#closedError(type.tag))
     let env: Envelope
     try {
@@ -138,6 +153,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
    *   `ERR_INVALID_PAYLOAD` when the reply is not an `expect`.
    */
   async request<A, O, R extends AnyMessageType>(type: MessageType<string, A, O>, value: A, options: RequestOptions<R>): Promise<TypeOf<R>> {
+    if (typeof type?.tag !== 'string') throw notAType('request')
     if (this.#closing !== undefined) throw this.#closedError(type.tag)
     const expect = options?.expect
     if (typeof expect?.tag !== 'string' || typeof expect.codec?.decode !== 'function') {
@@ -233,6 +249,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
   }
 
   #build(type: AnyMessageType, value: unknown, headers: Record<string, string> | undefined, corr: string | undefined, replyTo: string | undefined): Envelope {
+    if (headers !== undefined) checkHeaders(headers, type.tag)
     return {
       tag: type.tag,
       id: newId(),
@@ -250,8 +267,8 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
   #deliver(d: Delivery): void {
     const env = d.envelope
     if (env === undefined) {
-      const broken = brokenEnvelope(d.broken?.bytes ?? EMPTY_BODY)
       const error = d.broken?.error ?? new SeamError('ERR_PROTOCOL', 'the transport delivered neither an envelope nor bytes')
+      const broken = brokenEnvelope(d.broken?.bytes ?? EMPTY_BODY, error.id)
       this.#track(this.registry.applyPolicy('undecodable', broken, error, this.#policies), d, broken)
       return
     }

@@ -68,8 +68,9 @@ export function newId(): string {
   return `${idPrefix}${idCounter.toString(36)}`
 }
 
-function fail(what: string): never {
-  throw new SeamError('ERR_PROTOCOL', `malformed envelope: ${what}`)
+function fail(what: string, id?: unknown): never {
+  // Keep a readable id so the receiver can still address its error reply and a waiting request fails at once.
+  throw new SeamError('ERR_PROTOCOL', `malformed envelope: ${what}`, { id: typeof id === 'string' && id.length > 0 ? id : undefined })
 }
 
 function optionalString(value: unknown, field: string): string | undefined {
@@ -86,16 +87,16 @@ export function toEnvelope(raw: unknown): Envelope {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('not a map')
   const o = raw as Record<string, unknown>
   const problem = tagProblem(o.tag)
-  if (problem !== undefined) fail(o.tag === undefined ? '"tag" is missing' : problem)
-  if (typeof o.id !== 'string' || o.id.length === 0) fail('"id" must be a non-empty string')
-  if (typeof o.ct !== 'string' || o.ct.length === 0) fail('"ct" must be a non-empty string')
-  if (!(o.body instanceof Uint8Array)) fail('"body" must be binary')
+  if (problem !== undefined) fail(o.tag === undefined ? '"tag" is missing' : problem, o.id)
+  if (typeof o.id !== 'string' || o.id.length === 0) fail('"id" must be a non-empty string', o.id)
+  if (typeof o.ct !== 'string' || o.ct.length === 0) fail('"ct" must be a non-empty string', o.id)
+  if (!(o.body instanceof Uint8Array)) fail('"body" must be binary', o.id)
   const ts = o.ts === undefined ? 0 : o.ts
-  if (typeof ts !== 'number') fail('"ts" must be a number')
+  if (typeof ts !== 'number') fail('"ts" must be a number', o.id)
   let headers = EMPTY_HEADERS
   if (o.headers !== undefined && o.headers !== null) {
-    if (typeof o.headers !== 'object' || Array.isArray(o.headers)) fail('"headers" must be a map')
-    for (const v of Object.values(o.headers)) if (typeof v !== 'string') fail('header values must be strings')
+    if (typeof o.headers !== 'object' || Array.isArray(o.headers)) fail('"headers" must be a map', o.id)
+    for (const v of Object.values(o.headers)) if (typeof v !== 'string') fail('header values must be strings', o.id)
     headers = o.headers as Record<string, string>
   }
   return {

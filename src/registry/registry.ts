@@ -251,7 +251,9 @@ export class Registry {
   }
 
   async #retry(handler: Handler<unknown>, value: unknown, ctx: Context, policies: Readonly<Policies>, signal: AbortSignal | undefined, attempt: number, err: unknown): Promise<Outcome> {
-    if (attempt < this.#retries && signal?.aborted !== true) {
+    // A SeamError that says retrying cannot help (e.g. ERR_CLOSED from ctx.reply to a peer that left) is not retried.
+    const retriable = !(err instanceof SeamError) || err.retriable
+    if (retriable && attempt < this.#retries && signal?.aborted !== true) {
       this.#stats.retried++
       const delay = Math.min(this.#backoffMs * 2 ** attempt, this.#maxBackoffMs)
       if (await sleep(delay, signal)) return this.#run(handler, value, ctx, policies, signal, attempt + 1)

@@ -24,6 +24,12 @@ export interface StreamDialer {
   dial(signal: AbortSignal): Promise<Socket>
   /** The identity of the peer on `socket`. */
   peer(socket: Socket): PeerInfo
+  /**
+   * Explains a connection that ended after `dial` resolved but before the
+   * peer's hello (a TLS 1.3 server refusing the client certificate shows up
+   * here); undefined keeps the default. A non-retriable error ends `dial` at once.
+   */
+  beforeHello?(error: Error | undefined): SeamError | undefined
 }
 
 // A stream has no acknowledgements: the socket delivered it, and that is all there is.
@@ -100,9 +106,9 @@ export class StreamLink implements TransportLink {
       } catch (err) {
         const error = toSeamError(err, 'ERR_TRANSPORT', `cannot connect to ${target}`)
         const wait = Math.min(backoff(attempt++, 50, 1000), deadline - Date.now())
-        if (error.code !== 'ERR_TRANSPORT' || wait <= 0 || timeout.aborted) {
+        if (error.code !== 'ERR_TRANSPORT' || !error.retriable || wait <= 0 || timeout.aborted) {
           link.#stop.abort()
-          if (error.code !== 'ERR_TRANSPORT') throw error
+          if (error.code !== 'ERR_TRANSPORT' || !error.retriable) throw error
           throw new SeamError('ERR_TRANSPORT', `cannot connect to ${target} within ${options.connectTimeoutMs} ms (connectTimeoutMs): ${reason(err)}`, { cause: err })
         }
         await sleep(wait, timeout)
@@ -155,7 +161,14 @@ export class StreamLink implements TransportLink {
   async #open(signal: AbortSignal): Promise<void> {
     const socket = await (this.#dialer as StreamDialer).dial(signal)
     this.#peer = (this.#dialer as StreamDialer).peer(socket)
-    await this.#use(socket)
+    // connectTimeoutMs bounds the whole attempt: a peer that accepts but never says hello must not hold connect() for handshakeTimeoutMs.
+    const onAbort = (): void => this.#fail(socket, new SeamError('ERR_TRANSPORT', 'the peer accepted the connection but sent no hello in time'))
+    signal.addEventListener('abort', onAbort, { once: true })
+    try {
+      await this.#use(socket)
+    } finally {
+      signal.removeEventListener('abort', onAbort)
+    }
   }
 
   /** Takes over a fresh socket; resolves once the peer's hello arrived. */
@@ -247,7 +260,8 @@ export class StreamLink implements TransportLink {
       this.#failure ??
       (this.#socketError !== undefined ? toSeamError(this.#socketError, 'ERR_TRANSPORT', 'the connection failed') : undefined)
     if (this.#handshake !== undefined) {
-      this.#handshake.reject(cause ?? new SeamError('ERR_TRANSPORT', 'the peer closed the connection before saying hello'))
+      const explained = this.#failure === undefined ? this.#dialer?.beforeHello?.(this.#socketError) : undefined
+      this.#handshake.reject(explained ?? cause ?? new SeamError('ERR_TRANSPORT', 'the peer closed the connection before saying hello (a TLS server does that to a plaintext client: then use a tls:// URL)'))
       this.#handshake = undefined
       // A client's dial or reconnect loop handles its own failed attempt; a server reports the peer and ends.
       if (this.#dialer === undefined) this.#emit((s) => s.ended(cause ?? new SeamError('ERR_PROTOCOL', 'the peer closed the connection before saying hello')))
@@ -255,7 +269,14 @@ export class StreamLink implements TransportLink {
     }
     if (this.#closing !== undefined) return
     if (this.#dialer === undefined || this.#options.reconnect === false) {
-      this.#emit((s) => s.ended(cause))
+      // A peer leaving is normal for a server; a client whose server hung up did not end by its own close().
+      const ended = cause ?? (this.#dialer === undefined ? undefined : new SeamError('ERR_TRANSPORT', 'the server closed the connection (reconnect is off)'))
+      // No socket will come back: fail queued and later sends now, or a handler awaiting ctx.reply holds close() for closeTimeoutMs.
+      const lost = this.#outbox.close(new SeamError('ERR_CLOSED', `the ${this.name} connection ended before this message could be sent`, { cause: ended }))
+      this.#emit((s) => {
+        if (lost > 0) s.error(new SeamError('ERR_CLOSED', `${lost} queued messages were never sent: the ${this.name} connection ended`, { cause: ended }))
+        s.ended(ended)
+      })
       return
     }
     const lost = cause ?? new SeamError('ERR_TRANSPORT', 'the server closed the connection')
@@ -277,7 +298,7 @@ export class StreamLink implements TransportLink {
         return
       } catch (err) {
         // A peer that answers but is not ours will not get better by retrying fast; say so, keep the backoff.
-        if (err instanceof SeamError && err.code === 'ERR_PROTOCOL') this.#emit((s) => s.error(err))
+        if (err instanceof SeamError && (err.code === 'ERR_PROTOCOL' || !err.retriable)) this.#emit((s) => s.error(err))
       }
     }
   }

@@ -1,0 +1,182 @@
+import { decode, encode } from '@msgpack/msgpack'
+import { describe, expect, it } from 'vitest'
+import { SeamError, type Envelope } from '../../src/index.js'
+import { toEnvelope } from '../../src/channel/envelope.js'
+import { PROTOCOL_VERSION, envelopeBound, helloFrame, readEnvelope, readHello, writeEnvelope } from '../../src/transports/stream/wire.js'
+
+function write(env: Envelope): Buffer {
+  const buf = Buffer.alloc(envelopeBound(env))
+  const end = writeEnvelope(buf, 0, env)
+  expect(end).toBeLessThanOrEqual(buf.length)
+  return buf.subarray(0, end)
+}
+
+function base(extra: Partial<Envelope> = {}): Envelope {
+  return { tag: 'demo.Ping', id: 'abc123', ts: 1_700_000_000_123, ct: 'application/msgpack', headers: {}, body: new Uint8Array([1, 2, 3]), ...extra }
+}
+
+function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(SeamError)
+    return (err as SeamError).code
+  }
+  return undefined
+}
+
+function roundTrip(env: Envelope): Envelope {
+  const bytes = write(env)
+  // The hand-written bytes must be plain msgpack that any decoder reads the same way.
+  const generic = decode(bytes) as Record<string, unknown>
+  expect(generic.tag).toBe(env.tag)
+  return readEnvelope(bytes)
+}
+
+describe('writeEnvelope / readEnvelope', () => {
+  it('round-trips every field', () => {
+    const env = base({ corr: 'c-1', replyTo: '', headers: { a: '1', b: 'two' } })
+    const back = roundTrip(env)
+    expect(back.tag).toBe(env.tag)
+    expect(back.id).toBe(env.id)
+    expect(back.ts).toBe(env.ts)
+    expect(back.ct).toBe(env.ct)
+    expect(back.corr).toBe('c-1')
+    expect(back.replyTo).toBe('')
+    expect(back.headers).toEqual({ a: '1', b: 'two' })
+    expect([...back.body]).toEqual([1, 2, 3])
+  })
+
+  it('leaves out corr, replyTo and empty headers', () => {
+    const back = roundTrip(base())
+    expect(back.corr).toBeUndefined()
+    expect(back.replyTo).toBeUndefined()
+    expect(back.headers).toEqual({})
+  })
+
+  it.each([
+    ['ASCII', 'demo.Ping'],
+    ['31 ASCII chars', 'a'.repeat(31)],
+    ['32 ASCII chars', 'a'.repeat(32)],
+    ['255 ASCII bytes', 'a'.repeat(255)],
+    ['accents', 'démo.Pïng'],
+    ['CJK', '漢字.メッセージ'],
+    ['emoji', 'ping.😀'],
+    ['255 bytes of 3-byte chars', '€'.repeat(85)],
+    ['10 two-byte chars', 'é'.repeat(10)],
+  ])('round-trips a %s tag', (_name, tag) => {
+    expect(roundTrip(base({ tag })).tag).toBe(tag)
+  })
+
+  it('round-trips non-ASCII and long headers, and many of them', () => {
+    const headers: Record<string, string> = { 'clé': 'välue 😀', long: 'x'.repeat(70_000), empty: '' }
+    for (let i = 0; i < 20; i++) headers[`h${i}`] = `v${i}`
+    expect(roundTrip(base({ headers })).headers).toEqual(headers)
+  })
+
+  it.each([0, 1, 255, 256, 65535, 65536, 100_000])('round-trips a body of %i bytes', (n) => {
+    const body = new Uint8Array(n)
+    for (let i = 0; i < n; i++) body[i] = (i * 7) & 0xff
+    const back = roundTrip(base({ body }))
+    expect(back.body.length).toBe(n)
+    expect(Buffer.from(back.body).equals(Buffer.from(body))).toBe(true)
+  })
+
+  it('writes at an offset into a larger buffer', () => {
+    const env = base({ tag: 'ünïcode' })
+    const buf = Buffer.alloc(100 + envelopeBound(env), 0xee)
+    const end = writeEnvelope(buf, 100, env)
+    expect(readEnvelope(buf.subarray(100, end)).tag).toBe('ünïcode')
+  })
+
+  it('refuses to write an empty or too-long tag', () => {
+    expect(codeOf(() => write(base({ tag: '' })))).toBe('ERR_BAD_ARGUMENT')
+    expect(codeOf(() => write(base({ tag: 'é'.repeat(128) })))).toBe('ERR_BAD_ARGUMENT')
+  })
+
+  it('readEnvelope rejects bytes that are not msgpack with ERR_PROTOCOL', () => {
+    expect(codeOf(() => readEnvelope(new Uint8Array([0xc1])))).toBe('ERR_PROTOCOL')
+    expect(codeOf(() => readEnvelope(new Uint8Array([0x85, 0xa3])))).toBe('ERR_PROTOCOL')
+  })
+
+  it('readEnvelope rejects a __proto__ key with ERR_PROTOCOL and pollutes nothing', () => {
+    const raw = JSON.parse('{"tag":"demo.Ping","id":"1","ct":"application/msgpack","__proto__":{"polluted":true}}') as Record<string, unknown>
+    const bytes = encode({ ...raw, body: new Uint8Array(0) })
+    expect(codeOf(() => readEnvelope(bytes))).toBe('ERR_PROTOCOL')
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+})
+
+describe('toEnvelope', () => {
+  const good = { tag: 'demo.Ping', id: '1', ts: 5, ct: 'application/msgpack', body: new Uint8Array(0) }
+
+  it('accepts a minimal envelope; ts defaults to 0, headers to {}', () => {
+    const { ts: _ts, ...noTs } = good
+    const env = toEnvelope(noTs)
+    expect(env.ts).toBe(0)
+    expect(env.headers).toEqual({})
+    expect(toEnvelope({ ...good, corr: null, replyTo: null, headers: null }).corr).toBeUndefined()
+  })
+
+  it.each<[string, unknown, RegExp]>([
+    ['not a map', 'text', /not a map/],
+    ['an array', [1, 2], /not a map/],
+    ['null', null, /not a map/],
+    ['tag missing', { ...good, tag: undefined }, /"tag" is missing/],
+    ['tag empty', { ...good, tag: '' }, /non-empty/],
+    ['tag a number', { ...good, tag: 7 }, /tag/],
+    ['tag > 255 bytes', { ...good, tag: 'é'.repeat(128) }, /255/],
+    ['id missing', { ...good, id: undefined }, /"id"/],
+    ['id empty', { ...good, id: '' }, /"id"/],
+    ['id a number', { ...good, id: 1 }, /"id"/],
+    ['ct missing', { ...good, ct: undefined }, /"ct"/],
+    ['ct empty', { ...good, ct: '' }, /"ct"/],
+    ['body a string', { ...good, body: 'abc' }, /"body"/],
+    ['body missing', { ...good, body: undefined }, /"body"/],
+    ['ts a string', { ...good, ts: 'now' }, /"ts"/],
+    ['headers an array', { ...good, headers: ['a'] }, /"headers"/],
+    ['headers a string', { ...good, headers: 'a=b' }, /"headers"/],
+    ['header value a number', { ...good, headers: { a: 1 } }, /header values/],
+    ['corr a number', { ...good, corr: 1 }, /"corr"/],
+    ['replyTo a map', { ...good, replyTo: {} }, /"replyTo"/],
+  ])('rejects %s with ERR_PROTOCOL', (_name, raw, message) => {
+    let caught: unknown
+    try {
+      toEnvelope(raw)
+    } catch (err) {
+      caught = err
+    }
+    expect(caught).toBeInstanceOf(SeamError)
+    expect((caught as SeamError).code).toBe('ERR_PROTOCOL')
+    expect((caught as SeamError).message).toMatch(message)
+  })
+})
+
+describe('hello', () => {
+  function body(frame: Buffer): Buffer {
+    expect(frame.readUInt32BE(0)).toBe(frame.length - 4)
+    return frame.subarray(4)
+  }
+
+  it('round-trips the version and maxFrameBytes', () => {
+    expect(decode(body(helloFrame(1234)))).toEqual({ seam: 'hello', version: PROTOCOL_VERSION, maxFrameBytes: 1234 })
+    expect(readHello(body(helloFrame(1234)))).toEqual({ version: PROTOCOL_VERSION, maxFrameBytes: 1234 })
+  })
+
+  it('a wrong version names both versions', () => {
+    let caught: SeamError | undefined
+    try {
+      readHello(encode({ seam: 'hello', version: 99, maxFrameBytes: 10 }))
+    } catch (err) {
+      caught = err as SeamError
+    }
+    expect(caught?.code).toBe('ERR_PROTOCOL')
+    expect(caught?.message).toContain('99')
+    expect(caught?.message).toContain(String(PROTOCOL_VERSION))
+  })
+
+  it('something else than a hello is ERR_PROTOCOL', () => {
+    expect(codeOf(() => readHello(encode({ tag: 'x' })))).toBe('ERR_PROTOCOL')
+    expect(codeOf(() => readHello(new Uint8Array([0xc1])))).toBe('ERR_PROTOCOL')
+  })
+})
