@@ -37,4 +37,5 @@ export { type Serde, msgpack, json, createMsgpack, SerdeSet, MSGPACK, JSON_CT } 
 // Type-only exports: they load each transport's option types (declaration merging) and no code.
 export type { StreamOptions } from './transports/stream/options.js'
 export type { MemoryOptions } from './transports/memory/index.js'
+export type { TlsOptions, Pem } from './transports/tls/options.js'
 export { MemoryHub, type MemoryQueueOptions } from './transports/memory/hub.js'

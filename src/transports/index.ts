@@ -7,4 +7,5 @@ import type { TransportProvider } from '../channel/transport.js'
 export const TRANSPORTS: Readonly<Record<string, () => Promise<TransportProvider>>> = {
   memory: async () => (await import('./memory/index.js')).provider,
   tcp: async () => (await import('./tcp/index.js')).provider,
+  tls: async () => (await import('./tls/index.js')).provider,
 }
