@@ -33,7 +33,7 @@ class StringCache {
     const cached = n < 64 ? this.#bySize[n] : undefined
     if (cached !== undefined && sameAscii(buf, start, cached)) return cached
     for (let i = start; i < end; i++) if ((buf[i] as number) >= 0x80) return undefined
-    const s = buf.latin1Slice(start, end)
+    const s = buf.toString('latin1', start, end)
     if (n < 64) this.#bySize[n] = s
     return s
   }
@@ -44,7 +44,7 @@ function sameAscii(buf: Buffer, start: number, s: string): boolean {
   return true
 }
 
-/** Reads envelopes; one per connection, since its string cache follows that peer's traffic. */
+/** Reads envelopes. Not reentrant: one read at a time (reads are synchronous). */
 export class EnvelopeReader {
   readonly #keys = new StringCache()
   readonly #values = new StringCache()
@@ -137,8 +137,8 @@ export class EnvelopeReader {
         if (c0 === 0x63 && c1 === 0x6f && buf[at + 2] === 0x72 && buf[at + 3] === 0x72) return CORR // corr
         return 0
       case 7:
-        if (buf.latin1Slice(at, at + 7) === 'replyTo') return REPLY_TO
-        if (buf.latin1Slice(at, at + 7) === 'headers') return HEADERS
+        if (sameAscii(buf, at, 'replyTo')) return REPLY_TO
+        if (sameAscii(buf, at, 'headers')) return HEADERS
         return 0
       default:
         return 0
@@ -154,6 +154,7 @@ export class EnvelopeReader {
       n = head & 0x1f
       at = this.#pos + 1
     } else if (head === 0xd9) {
+      if (this.#pos + 2 > this.#end) return undefined
       n = buf[this.#pos + 1] as number
       at = this.#pos + 2
     } else if (head === 0xda) {
@@ -166,7 +167,7 @@ export class EnvelopeReader {
     this.#pos = end
     if (cache !== undefined) return cache.read(buf, at, end)
     for (let i = at; i < end; i++) if ((buf[i] as number) >= 0x80) return undefined
-    return buf.latin1Slice(at, end)
+    return buf.toString('latin1', at, end)
   }
 
   /** A timestamp as our writer and common encoders write it. */
@@ -188,6 +189,7 @@ export class EnvelopeReader {
     let n: number
     let at: number
     if (head === 0xc4) {
+      if (this.#pos + 2 > this.#end) return undefined
       n = buf[this.#pos + 1] as number
       at = this.#pos + 2
     } else if (head === 0xc5) {

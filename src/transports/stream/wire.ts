@@ -1,6 +1,7 @@
 import { Decoder, Encoder } from '@msgpack/msgpack'
 import { tagProblem, toEnvelope, type Envelope } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
+import { EnvelopeReader } from './envelope-reader.js'
 
 /** The protocol version in the hello frame. */
 export const PROTOCOL_VERSION = 1
@@ -43,8 +44,13 @@ export function readHello(frame: Uint8Array): Hello {
   return { version: PROTOCOL_VERSION, maxFrameBytes: max }
 }
 
+const reader = new EnvelopeReader()
+
 /** Reads an envelope frame; throws ERR_PROTOCOL naming what is wrong. */
 export function readEnvelope(frame: Uint8Array): Envelope {
+  // Our own envelopes take the fast path; anything unusual, including every error, the generic one.
+  const fast = Buffer.isBuffer(frame) ? reader.read(frame) : undefined
+  if (fast !== undefined) return fast
   let raw: unknown
   try {
     raw = decoder.decode(frame)

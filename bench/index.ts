@@ -1,0 +1,30 @@
+/**
+ * `npm run bench`: runs every `bench/*.bench.ts` module's `run()` in
+ * sequence (never in parallel: they would compete for the two cores) and
+ * prints one table. Not a test: figures depend on the machine and its load.
+ */
+import { readdirSync } from 'node:fs'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { printReport, type Row } from './report.js'
+
+interface BenchModule {
+  run(): Promise<Row[]>
+}
+
+const dir = fileURLToPath(new URL('.', import.meta.url))
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.bench.ts'))
+  .sort()
+
+const rows: Row[] = []
+const started = Date.now()
+for (const file of files) {
+  const t0 = Date.now()
+  process.stderr.write(`running ${file} …`)
+  const mod = (await import(pathToFileURL(`${dir}/${file}`).href)) as BenchModule
+  if (typeof mod.run !== 'function') throw new Error(`${file} must export async function run(): Promise<Row[]>`)
+  rows.push(...(await mod.run()))
+  process.stderr.write(` ${((Date.now() - t0) / 1000).toFixed(1)} s\n`)
+}
+process.stderr.write(`all benchmarks: ${((Date.now() - started) / 1000).toFixed(1)} s\n\n`)
+printReport(rows)

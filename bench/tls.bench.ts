@@ -1,0 +1,219 @@
+/**
+ * TLS benchmarks: seam-channel over tls:// against a raw `node:tls` socket
+ * pair carrying the same payload with the same codec and the same batched
+ * writes (raw.ts), in the same run. Both use the same certificates (a local
+ * P-256 CA, server-authenticated TLS 1.3), so the difference is ours alone.
+ *
+ * As in tcp.bench.ts, the receiver runs in a child process: this file forks
+ * itself with --seam-tls-peer and hosts ours and the raw servers there.
+ * Each figure is the best of 3 rounds, ours and baseline interleaved.
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { connect as tlsConnect, createServer, type TLSSocket } from 'node:tls'
+import { fileURLToPath } from 'node:url'
+import { Registry, connect, listen, type Channel } from '../src/index.js'
+import { loadOrCreateCerts, type ExampleCerts } from '../examples/tls-client/certs.js'
+import { Echo, EchoReply, ItemMsg, item } from './payload.js'
+import { RawWriter, rawReader } from './raw.js'
+import type { Row } from './report.js'
+import { best } from './stats.js'
+import { latency, pipelined } from './tcp.bench.js'
+
+const PEER_FLAG = '--seam-tls-peer'
+const ROUNDS = 3
+const ONE_WAY = 200_000
+const PIPELINED = 100_000
+const IN_FLIGHT = 64
+const AWAIT_EVERY = 128
+
+type Command = { expect: number } | { exit: true }
+type Report = { ready: { ours: string; rawSink: number; rawEcho: number } } | { done: number }
+
+// ---- the receiving process ----
+
+async function peerMain(dir: string): Promise<void> {
+  const certs = loadOrCreateCerts('bench-client', dir)
+  const key = readFileSync(certs.serverKey)
+  const cert = readFileSync(certs.serverCert)
+  let count = 0
+  let expect = Infinity
+  const counted = (): void => {
+    if (++count === expect) process.send?.({ done: count } satisfies Report)
+  }
+  const registry = new Registry({ onError: (err) => console.error('[tls bench peer]', err.code, err.message) })
+  registry.on(ItemMsg, () => counted())
+  registry.on(Echo, (value, ctx) => ctx.reply(EchoReply, value))
+  const ours = await listen('tls://127.0.0.1:0', { registry, tls: { key, cert } })
+  const sockets = new Set<TLSSocket>()
+  const rawServer = async (onSocket: (s: TLSSocket) => void): Promise<{ close(): Promise<void>; port: number }> => {
+    const server = createServer({ key, cert, noDelay: true }, (socket) => {
+      sockets.add(socket)
+      socket.on('close', () => sockets.delete(socket))
+      socket.on('error', () => undefined)
+      onSocket(socket)
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    return { port: (server.address() as { port: number }).port, close: () => new Promise((r) => server.close(() => r())) }
+  }
+  const sink = await rawServer((s) => s.on('data', rawReader(() => counted())))
+  const echo = await rawServer((s) => {
+    const writer = new RawWriter(s)
+    s.on('data', rawReader((v) => writer.write(v)))
+  })
+  process.on('message', (cmd: Command) => {
+    if ('expect' in cmd) {
+      count = 0
+      expect = cmd.expect
+      return
+    }
+    void (async () => {
+      await ours.close()
+      for (const s of sockets) s.destroy()
+      await sink.close()
+      await echo.close()
+      process.disconnect()
+    })()
+  })
+  process.send?.({ ready: { ours: ours.url, rawSink: sink.port, rawEcho: echo.port } } satisfies Report)
+}
+
+const peerAt = process.argv.indexOf(PEER_FLAG)
+if (peerAt >= 0) await peerMain(process.argv[peerAt + 1] as string)
+
+// ---- the sending process ----
+
+interface Peer {
+  readonly ready: { ours: string; rawSink: number; rawEcho: number }
+  expect(n: number): Promise<void>
+  close(): Promise<void>
+}
+
+async function startPeer(dir: string): Promise<Peer> {
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [PEER_FLAG, dir], { stdio: 'inherit' })
+  const [first] = (await once(child, 'message')) as [Report]
+  if (!('ready' in first)) throw new Error('tls bench peer did not start')
+  return {
+    ready: first.ready,
+    async expect(n) {
+      const done = new Promise<void>((resolve) => {
+        const on = (m: Report): void => {
+          if ('done' in m) {
+            child.off('message', on)
+            resolve()
+          }
+        }
+        child.on('message', on)
+      })
+      child.send({ expect: n } satisfies Command)
+      await new Promise<void>((resolve) => setImmediate(resolve))
+      return done
+    },
+    async close() {
+      child.send({ exit: true } satisfies Command)
+      const timer = setTimeout(() => child.kill(), 5000)
+      await once(child, 'exit')
+      clearTimeout(timer)
+    },
+  }
+}
+
+function dialRaw(port: number, certs: ExampleCerts): Promise<TLSSocket> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, ca: readFileSync(certs.ca) })
+    socket.once('secureConnect', () => resolve(socket.setNoDelay(true)))
+    socket.once('error', reject)
+  })
+}
+
+async function oneWay(peer: Peer, n: number, send: (i: number) => Promise<void> | void): Promise<number> {
+  const done = peer.expect(n)
+  const t0 = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) {
+    const sent = send(i)
+    if (i % AWAIT_EVERY === 0) await sent
+  }
+  await done
+  return n / (Number(process.hrtime.bigint() - t0) / 1e9)
+}
+
+/** Raw requests matched to replies by order, which one connection keeps. */
+function rawRequester(socket: TLSSocket): (i: number) => Promise<unknown> {
+  const writer = new RawWriter(socket)
+  const waiting: ((v: unknown) => void)[] = []
+  let head = 0
+  socket.on(
+    'data',
+    rawReader((value) => {
+      const resolve = waiting[head++] as (v: unknown) => void
+      if (head > 4096) {
+        waiting.splice(0, head)
+        head = 0
+      }
+      resolve(value)
+    }),
+  )
+  return (i) =>
+    new Promise((resolve) => {
+      waiting.push(resolve)
+      writer.write(item(i))
+    })
+}
+
+/** Runs the TLS benchmarks; about 20 s. */
+export async function run(): Promise<Row[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'seam-tls-bench-'))
+  const certs = loadOrCreateCerts('bench-client', dir)
+  const peer = await startPeer(dir)
+  let client: Channel | undefined
+  const sockets: TLSSocket[] = []
+  try {
+    client = await connect(peer.ready.ours, { registry: new Registry().register(EchoReply), tls: { ca: certs.ca } })
+    const ours = client
+    const sinkSocket = await dialRaw(peer.ready.rawSink, certs)
+    const echoSocket = await dialRaw(peer.ready.rawEcho, certs)
+    sockets.push(sinkSocket, echoSocket)
+    const rawSink = new RawWriter(sinkSocket)
+    const sendOurs = (i: number): Promise<void> => ours.send(ItemMsg, item(i))
+    const sendRaw = (i: number): Promise<void> | void => {
+      rawSink.write(item(i))
+      if (rawSink.blocked) return rawSink.drained()
+    }
+    const rawAsk = rawRequester(echoSocket)
+    const oursAsk = (i: number): Promise<unknown> => ours.request(Echo, item(i), { expect: EchoReply, timeoutMs: 10_000 })
+
+    // Warm-up: lets the JIT settle on both sides before anything is timed.
+    await oneWay(peer, ONE_WAY / 4, sendOurs)
+    await oneWay(peer, ONE_WAY / 4, sendRaw)
+    await pipelined(oursAsk, PIPELINED / 4)
+    await pipelined(rawAsk, PIPELINED / 4)
+
+    const r = { oneOurs: [] as number[], oneRaw: [] as number[], p50Ours: [] as number[], p50Raw: [] as number[], p99Ours: [] as number[], p99Raw: [] as number[], pipeOurs: [] as number[], pipeRaw: [] as number[] }
+    for (let round = 0; round < ROUNDS; round++) {
+      r.oneOurs.push(await oneWay(peer, ONE_WAY, sendOurs))
+      r.oneRaw.push(await oneWay(peer, ONE_WAY, sendRaw))
+      const lo = await latency(oursAsk)
+      const lr = await latency(rawAsk)
+      r.p50Ours.push(lo.p50)
+      r.p99Ours.push(lo.p99)
+      r.p50Raw.push(lr.p50)
+      r.p99Raw.push(lr.p99)
+      r.pipeOurs.push(await pipelined(oursAsk, PIPELINED))
+      r.pipeRaw.push(await pipelined(rawAsk, PIPELINED))
+    }
+    return [
+      { name: 'tls one-way typed, ~100 B msgpack', ours: best(r.oneOurs, true), baseline: best(r.oneRaw, true), unit: 'msg/s', higherIsBetter: true },
+      { name: 'tls request/response p50, 1 in flight', ours: best(r.p50Ours, false), baseline: best(r.p50Raw, false), unit: 'µs', higherIsBetter: false },
+      { name: 'tls request/response p99, 1 in flight', ours: best(r.p99Ours, false), baseline: best(r.p99Raw, false), unit: 'µs', higherIsBetter: false },
+      { name: `tls request/response, ${IN_FLIGHT} in flight`, ours: best(r.pipeOurs, true), baseline: best(r.pipeRaw, true), unit: 'req/s', higherIsBetter: true },
+    ]
+  } finally {
+    await client?.close()
+    for (const s of sockets) s.destroy()
+    await peer.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
