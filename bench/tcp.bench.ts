@@ -43,7 +43,8 @@ interface Peer {
 
 export async function startPeer(): Promise<Peer> {
   // execArgv is inherited, so the child runs under tsx like this process.
-  const child = fork(fileURLToPath(new URL('./tcp-peer.ts', import.meta.url)), { stdio: 'inherit' })
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
+  const child = fork(fileURLToPath(new URL(`./tcp-peer${ext}`, import.meta.url)), { stdio: 'inherit' })
   const [first] = (await once(child, 'message')) as [PeerReport]
   if (!('ready' in first)) throw new Error('bench peer did not start')
   return {

@@ -172,26 +172,28 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     }
     const id = env.id
     const replied = this.#pending.add(id, type.tag, timeoutMs)
-    const signal = options.signal
-    const onAbort = (): void => void this.#pending.reject(id, signal?.reason)
-    if (signal !== undefined) {
-      if (signal.aborted) onAbort()
-      else signal.addEventListener('abort', onAbort, { once: true })
-    }
     this.#link.send(env, options).then(
       () => this.#pending.written(id),
       (err: unknown) => this.#pending.reject(id, err),
     )
+    const reply = options.signal === undefined ? await replied : await this.#abortable(replied, id, options.signal)
+    if (reply.tag !== expect.tag) {
+      throw new SeamError('ERR_INVALID_PAYLOAD', `the reply to "${type.tag}" is a "${reply.tag}", not the expected "${expect.tag}"`, { tag: reply.tag, id: reply.id })
+    }
+    const decoded = this.registry.decode(expect, reply)
+    if (!decoded.ok) throw decoded.error
+    return decoded.value as TypeOf<R>
+  }
+
+  /** Lets `signal` fail the pending request `id` (rejecting with its reason). */
+  async #abortable(replied: Promise<Envelope>, id: string, signal: AbortSignal): Promise<Envelope> {
+    const onAbort = (): void => void this.#pending.reject(id, signal.reason)
+    if (signal.aborted) onAbort()
+    else signal.addEventListener('abort', onAbort, { once: true })
     try {
-      const reply = await replied
-      if (reply.tag !== expect.tag) {
-        throw new SeamError('ERR_INVALID_PAYLOAD', `the reply to "${type.tag}" is a "${reply.tag}", not the expected "${expect.tag}"`, { tag: reply.tag, id: reply.id })
-      }
-      const decoded = this.registry.decode(expect, reply)
-      if (!decoded.ok) throw decoded.error
-      return decoded.value as TypeOf<R>
+      return await replied
     } finally {
-      signal?.removeEventListener('abort', onAbort)
+      signal.removeEventListener('abort', onAbort)
     }
   }
 
@@ -230,6 +232,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     this.#abort.abort()
     await this.#link.close(Math.max(0, deadline - Date.now())).catch((err: unknown) => this.#onError(toSeamError(err, 'ERR_TRANSPORT', 'closing the link failed')))
     this.#pending.rejectAll((tag) => new SeamError('ERR_CLOSED', `the channel closed before the reply to "${tag}" arrived`, { tag }))
+    this.#pending.clear()
     this.#resolveClosed(this.#endedBy)
   }
 
@@ -347,12 +350,23 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
       return
     }
     this.#inflight++
-    result
-      .then((outcome) => this.#settle(d, env, outcome))
-      .catch((err: unknown) => this.#onError(toSeamError(err, 'ERR_TRANSPORT', `settling "${env.tag}" failed`)))
-      .finally(() => {
-        if (--this.#inflight === 0 && this.#onIdle !== undefined) this.#onIdle()
-      })
+    result.then(
+      (outcome) => {
+        const settled = this.#settle(d, env, outcome)
+        if (settled instanceof Promise) settled.then(this.#done, (err: unknown) => this.#settleFailed(err, env))
+        else this.#done()
+      },
+      (err: unknown) => this.#settleFailed(err, env),
+    )
+  }
+
+  readonly #done = (): void => {
+    if (--this.#inflight === 0 && this.#onIdle !== undefined) this.#onIdle()
+  }
+
+  #settleFailed(err: unknown, env: Envelope): void {
+    this.#onError(toSeamError(err, 'ERR_TRANSPORT', `settling "${env.tag}" failed`))
+    this.#done()
   }
 
   #settled(result: void | Promise<void>): void {

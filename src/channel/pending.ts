@@ -13,7 +13,9 @@ interface Pending {
 /**
  * The requests waiting for a reply, by envelope id. One timer serves them all,
  * set for the earliest deadline: a timer per request costs more than the
- * request itself at high rates.
+ * request itself at high rates. With no request waiting the timer stays armed
+ * but unref'd, so one request after another does not set and clear a timer
+ * each; `clear()` releases it.
  */
 export class PendingRequests<R = unknown> {
   readonly #byId = new Map<string, Pending>()
@@ -30,6 +32,7 @@ export class PendingRequests<R = unknown> {
       const deadline = Date.now() + timeoutMs
       this.#byId.set(id, { tag, deadline, timeoutMs, resolve: resolve as (r: unknown) => void, reject, written: false })
       if (deadline < this.#timerAt) this.#schedule(deadline)
+      else if (this.#byId.size === 1) this.#timer?.ref()
     })
   }
 
@@ -67,8 +70,14 @@ export class PendingRequests<R = unknown> {
     const p = this.#byId.get(id)
     if (p === undefined) return undefined
     this.#byId.delete(id)
-    if (this.#byId.size === 0) this.#clearTimer()
+    // Nothing waits: the timer may not keep the process alive, but stays set for the next request.
+    if (this.#byId.size === 0) this.#timer?.unref()
     return p
+  }
+
+  /** Releases the timer; call once nothing will be added any more. */
+  clear(): void {
+    this.#clearTimer()
   }
 
   #schedule(at: number): void {
@@ -95,5 +104,6 @@ export class PendingRequests<R = unknown> {
       } else if (p.deadline < next) next = p.deadline
     }
     if (next !== Infinity) this.#schedule(next)
+    else this.#timerAt = Infinity
   }
 }

@@ -67,7 +67,7 @@ export class EnvelopeReader {
     let corr: string | undefined
     let replyTo: string | undefined
     let headers: Record<string, string> | undefined
-    let body: Buffer | undefined
+    let body: Uint8Array | undefined
     for (let f = 0; f < fields; f++) {
       const field = this.#field(frame)
       if (field === 0 || (seen & field) !== 0) return undefined
@@ -184,7 +184,7 @@ export class EnvelopeReader {
     return size === 8 ? buf.readDoubleBE(at) : size === 4 ? buf.readUInt32BE(at) : size === 2 ? buf.readUInt16BE(at) : (buf[at] as number)
   }
 
-  #binary(buf: Buffer): Buffer | undefined {
+  #binary(buf: Buffer): Uint8Array | undefined {
     const head = buf[this.#pos] as number
     let n: number
     let at: number
@@ -203,7 +203,8 @@ export class EnvelopeReader {
     } else return undefined
     if (at + n > this.#end) return undefined
     this.#pos = at + n
-    return buf.subarray(at, at + n)
+    // A plain view: a Buffer's subclass constructor costs more, and the body is only read.
+    return new Uint8Array(buf.buffer, buf.byteOffset + at, n)
   }
 
   #headers(buf: Buffer): Record<string, string> | undefined {
