@@ -7,6 +7,7 @@
  */
 import type { Socket } from 'node:net'
 import { Decoder, Encoder } from '@msgpack/msgpack'
+import { item } from './payload.js'
 
 const BATCH_BYTES = 64 * 1024
 const COPY_MAX = 16 * 1024
@@ -102,4 +103,27 @@ export function rawReader(onValue: (value: unknown) => void): (chunk: Buffer) =>
     }
     if (off < chunk.length) rest = chunk.subarray(off)
   }
+}
+
+/** A raw client that matches echoes to requests by order, which one connection keeps (TCP or TLS). */
+export function rawRequester(socket: Socket): (i: number) => Promise<unknown> {
+  const writer = new RawWriter(socket)
+  const waiting: ((v: unknown) => void)[] = []
+  let head = 0
+  socket.on(
+    'data',
+    rawReader((value) => {
+      const resolve = waiting[head++] as (v: unknown) => void
+      if (head > 4096) {
+        waiting.splice(0, head)
+        head = 0
+      }
+      resolve(value)
+    }),
+  )
+  return (i) =>
+    new Promise((resolve) => {
+      waiting.push(resolve)
+      writer.write(item(i))
+    })
 }

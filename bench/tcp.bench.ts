@@ -19,7 +19,7 @@ import { createConnection, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { Registry, connect, type Channel } from '../src/index.js'
 import { Echo, EchoReply, ItemMsg, item } from './payload.js'
-import { RawWriter, rawReader } from './raw.js'
+import { RawWriter, rawRequester } from './raw.js'
 import type { PeerCommand, PeerReport } from './tcp-peer.js'
 import type { Row } from './report.js'
 import { best, percentileUs } from './stats.js'
@@ -109,28 +109,6 @@ async function oneWayRaw(peer: Peer, writer: RawWriter, n: number): Promise<numb
 
 // ---- request/response ----
 
-/** A raw client that matches echoes to requests by order (TCP keeps it). */
-function rawRequester(socket: Socket): (i: number) => Promise<unknown> {
-  const writer = new RawWriter(socket)
-  const waiting: ((v: unknown) => void)[] = []
-  let head = 0
-  socket.on(
-    'data',
-    rawReader((value) => {
-      const resolve = waiting[head++] as (v: unknown) => void
-      if (head > 4096) {
-        waiting.splice(0, head)
-        head = 0
-      }
-      resolve(value)
-    }),
-  )
-  return (i) =>
-    new Promise((resolve) => {
-      waiting.push(resolve)
-      writer.write(item(i))
-    })
-}
 
 export async function latency(ask: (i: number) => Promise<unknown>): Promise<{ p50: number; p99: number }> {
   for (let i = 0; i < RTT_WARMUP; i++) await ask(i)

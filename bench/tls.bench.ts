@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url'
 import { Registry, connect, listen, type Channel } from '../src/index.js'
 import { loadOrCreateCerts, type ExampleCerts } from '../examples/tls-client/certs.js'
 import { Echo, EchoReply, ItemMsg, item } from './payload.js'
-import { RawWriter, rawReader } from './raw.js'
+import { RawWriter, rawReader, rawRequester } from './raw.js'
 import type { Row } from './report.js'
 import { best } from './stats.js'
 import { latency, pipelined } from './tcp.bench.js'
@@ -140,28 +140,6 @@ async function oneWay(peer: Peer, n: number, send: (i: number) => Promise<void> 
   return n / (Number(process.hrtime.bigint() - t0) / 1e9)
 }
 
-/** Raw requests matched to replies by order, which one connection keeps. */
-function rawRequester(socket: TLSSocket): (i: number) => Promise<unknown> {
-  const writer = new RawWriter(socket)
-  const waiting: ((v: unknown) => void)[] = []
-  let head = 0
-  socket.on(
-    'data',
-    rawReader((value) => {
-      const resolve = waiting[head++] as (v: unknown) => void
-      if (head > 4096) {
-        waiting.splice(0, head)
-        head = 0
-      }
-      resolve(value)
-    }),
-  )
-  return (i) =>
-    new Promise((resolve) => {
-      waiting.push(resolve)
-      writer.write(item(i))
-    })
-}
 
 /** Runs the TLS benchmarks; about 20 s. */
 export async function run(): Promise<Row[]> {

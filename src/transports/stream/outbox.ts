@@ -17,6 +17,13 @@ export interface OutboxLimits {
 const SLAB_BYTES = 256 * 1024
 // A batch this large is written at once rather than at the end of the tick.
 const FLUSH_AT = 64 * 1024
+// So is a batch of this many frames. One write per tick makes a burst of
+// requests travel in lockstep (all of them, then all the replies), leaving one
+// side idle while the other works; writing every 16 frames lets both sides work
+// at once. Measured with 64 requests in flight across two processes: 94k ->
+// 163k req/s; one-way throughput unchanged; a write costs ~15 µs here, so
+// smaller batches (8: 140k) pay more in syscalls than they gain.
+const FLUSH_FRAMES = 16
 const RESOLVED = Promise.resolve()
 
 interface Waiter {
@@ -42,8 +49,8 @@ interface Batch {
 
 /**
  * Frames waiting for the socket. Envelopes are encoded straight into a slab
- * and written in one `write()` per tick (or per 64 KiB), which is what makes
- * small messages cheap. While the socket is writable a send resolves at
+ * and written in one `write()` per tick (or per 16 frames or 64 KiB), which
+ * is what makes small messages cheap. While the socket is writable a send resolves at
  * once; while it is backpressured or disconnected, sends wait for their batch
  * to be written, and the outbox is bounded: past its limits `send` rejects
  * with `ERR_OUTBOX_FULL` instead of growing without end.
@@ -107,7 +114,7 @@ export class Outbox {
     this.#queuedMessages++
     this.#queuedBytes += LENGTH_BYTES + len
     if (!this.#blocked) {
-      if (this.#pos - this.#start >= FLUSH_AT) this.#flush()
+      if (this.#pos - this.#start >= FLUSH_AT || this.#count >= FLUSH_FRAMES) this.#flush()
       else this.#scheduled ??= setImmediate(this.#flushSoon)
       return RESOLVED
     }
