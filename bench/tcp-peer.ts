@@ -6,18 +6,18 @@
 import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import { Registry, listen } from '../src/index.js'
 import { Echo, EchoReply, ItemMsg } from './payload.js'
+import { countingPeer, type PeerReport } from './peer-protocol.js'
 import { RawWriter, rawReader } from './raw.js'
 
-/** Parent → peer. */
-export type PeerCommand = { expect: number } | { exit: true }
-/** Peer → parent. */
-export type PeerReport = { ready: { ours: string; rawSink: number; rawEcho: number } } | { done: number }
+/** What the peer reports when it is ready. */
+export type PeerReady = { ours: string; rawSink: number; rawEcho: number }
 
-let count = 0
-let expect = Infinity
-function counted(): void {
-  if (++count === expect) process.send?.({ done: count } satisfies PeerReport)
-}
+const counted = countingPeer(async () => {
+  await ours.close()
+  for (const socket of rawSockets) socket.destroy()
+  for (const s of [sink.server, echo.server]) await new Promise((resolve) => s.close(resolve))
+  process.disconnect()
+})
 
 const registry = new Registry({ onError: (err) => console.error('[bench peer]', err.code, err.message) })
 registry.on(ItemMsg, () => counted())
@@ -40,17 +40,4 @@ const echo = await rawServer((socket) => {
   socket.on('data', rawReader((value) => writer.write(value)))
 })
 
-process.on('message', (cmd: PeerCommand) => {
-  if ('expect' in cmd) {
-    count = 0
-    expect = cmd.expect
-    return
-  }
-  void (async () => {
-    await ours.close()
-    for (const socket of rawSockets) socket.destroy()
-    for (const s of [sink.server, echo.server]) await new Promise((resolve) => s.close(resolve))
-    process.disconnect()
-  })()
-})
-process.send?.({ ready: { ours: ours.url, rawSink: sink.port, rawEcho: echo.port } } satisfies PeerReport)
+process.send?.({ ready: { ours: ours.url, rawSink: sink.port, rawEcho: echo.port } } satisfies PeerReport<PeerReady>)

@@ -20,7 +20,8 @@ import { fileURLToPath } from 'node:url'
 import { Registry, connect, type Channel } from '../src/index.js'
 import { Echo, EchoReply, ItemMsg, item } from './payload.js'
 import { RawWriter, rawRequester } from './raw.js'
-import type { PeerCommand, PeerReport } from './tcp-peer.js'
+import { arm, type PeerCommand, type PeerReport } from './peer-protocol.js'
+import type { PeerReady } from './tcp-peer.js'
 import type { Row } from './report.js'
 import { best, percentileUs } from './stats.js'
 
@@ -35,9 +36,9 @@ const AWAIT_EVERY = 128
 
 interface Peer {
   child: ChildProcess
-  ready: { ours: string; rawSink: number; rawEcho: number }
-  /** Tells the peer to count `n` one-way messages; resolves when it has. */
-  expect(n: number): Promise<void>
+  ready: PeerReady
+  /** Arms the peer to count `n` one-way messages; resolves once armed, with a promise of the last one arriving. */
+  expect(n: number): Promise<{ done: Promise<void> }>
   close(): Promise<void>
 }
 
@@ -45,25 +46,12 @@ export async function startPeer(): Promise<Peer> {
   // execArgv is inherited, so the child runs under tsx like this process.
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
   const child = fork(fileURLToPath(new URL(`./tcp-peer${ext}`, import.meta.url)), { stdio: 'inherit' })
-  const [first] = (await once(child, 'message')) as [PeerReport]
+  const [first] = (await once(child, 'message')) as [PeerReport<PeerReady>]
   if (!('ready' in first)) throw new Error('bench peer did not start')
   return {
     child,
     ready: first.ready,
-    async expect(n) {
-      const done = new Promise<void>((resolve) => {
-        const on = (m: PeerReport): void => {
-          if ('done' in m) {
-            child.off('message', on)
-            resolve()
-          }
-        }
-        child.on('message', on)
-      })
-      child.send({ expect: n } satisfies PeerCommand)
-      await new Promise<void>((resolve) => setImmediate(resolve)) // let the command go out before the flood
-      return done
-    },
+    expect: (n) => arm(child, n),
     async close() {
       child.send({ exit: true } satisfies PeerCommand)
       const timer = setTimeout(() => child.kill(), 5000)
@@ -84,7 +72,7 @@ function dial(port: number): Promise<Socket> {
 // ---- one-way ----
 
 export async function oneWayOurs(peer: Peer, client: Channel, n: number): Promise<number> {
-  const done = peer.expect(n)
+  const { done } = await peer.expect(n)
   const t0 = process.hrtime.bigint()
   let last: Promise<void> = Promise.resolve()
   for (let i = 0; i < n; i++) {
@@ -97,7 +85,7 @@ export async function oneWayOurs(peer: Peer, client: Channel, n: number): Promis
 }
 
 async function oneWayRaw(peer: Peer, writer: RawWriter, n: number): Promise<number> {
-  const done = peer.expect(n)
+  const { done } = await peer.expect(n)
   const t0 = process.hrtime.bigint()
   for (let i = 0; i < n; i++) {
     writer.write(item(i))

@@ -19,6 +19,7 @@ import { Registry, connect, listen, type Channel } from '../src/index.js'
 import { loadOrCreateCerts, type ExampleCerts } from '../examples/tls-client/certs.js'
 import { Echo, EchoReply, ItemMsg, item } from './payload.js'
 import { RawWriter, rawReader, rawRequester } from './raw.js'
+import { arm, countingPeer, type PeerCommand, type PeerReport } from './peer-protocol.js'
 import type { Row } from './report.js'
 import { best } from './stats.js'
 import { latency, pipelined } from './tcp.bench.js'
@@ -30,8 +31,7 @@ const PIPELINED = 100_000
 const IN_FLIGHT = 64
 const AWAIT_EVERY = 128
 
-type Command = { expect: number } | { exit: true }
-type Report = { ready: { ours: string; rawSink: number; rawEcho: number } } | { done: number }
+type Ready = { ours: string; rawSink: number; rawEcho: number }
 
 // ---- the receiving process ----
 
@@ -39,11 +39,14 @@ async function peerMain(dir: string): Promise<void> {
   const certs = loadOrCreateCerts('bench-client', dir)
   const key = readFileSync(certs.serverKey)
   const cert = readFileSync(certs.serverCert)
-  let count = 0
-  let expect = Infinity
-  const counted = (): void => {
-    if (++count === expect) process.send?.({ done: count } satisfies Report)
-  }
+  // Defined before the servers it closes; only called on the parent's exit command.
+  const counted = countingPeer(async () => {
+    await ours.close()
+    for (const s of sockets) s.destroy()
+    await sink.close()
+    await echo.close()
+    process.disconnect()
+  })
   const registry = new Registry({ onError: (err) => console.error('[tls bench peer]', err.code, err.message) })
   registry.on(ItemMsg, () => counted())
   registry.on(Echo, (value, ctx) => ctx.reply(EchoReply, value))
@@ -64,21 +67,7 @@ async function peerMain(dir: string): Promise<void> {
     const writer = new RawWriter(s)
     s.on('data', rawReader((v) => writer.write(v)))
   })
-  process.on('message', (cmd: Command) => {
-    if ('expect' in cmd) {
-      count = 0
-      expect = cmd.expect
-      return
-    }
-    void (async () => {
-      await ours.close()
-      for (const s of sockets) s.destroy()
-      await sink.close()
-      await echo.close()
-      process.disconnect()
-    })()
-  })
-  process.send?.({ ready: { ours: ours.url, rawSink: sink.port, rawEcho: echo.port } } satisfies Report)
+  process.send?.({ ready: { ours: ours.url, rawSink: sink.port, rawEcho: echo.port } } satisfies PeerReport<Ready>)
 }
 
 const peerAt = process.argv.indexOf(PEER_FLAG)
@@ -88,32 +77,19 @@ if (peerAt >= 0) await peerMain(process.argv[peerAt + 1] as string)
 
 interface Peer {
   readonly ready: { ours: string; rawSink: number; rawEcho: number }
-  expect(n: number): Promise<void>
+  expect(n: number): Promise<{ done: Promise<void> }>
   close(): Promise<void>
 }
 
 async function startPeer(dir: string): Promise<Peer> {
   const child: ChildProcess = fork(fileURLToPath(import.meta.url), [PEER_FLAG, dir], { stdio: 'inherit' })
-  const [first] = (await once(child, 'message')) as [Report]
+  const [first] = (await once(child, 'message')) as [PeerReport<Ready>]
   if (!('ready' in first)) throw new Error('tls bench peer did not start')
   return {
     ready: first.ready,
-    async expect(n) {
-      const done = new Promise<void>((resolve) => {
-        const on = (m: Report): void => {
-          if ('done' in m) {
-            child.off('message', on)
-            resolve()
-          }
-        }
-        child.on('message', on)
-      })
-      child.send({ expect: n } satisfies Command)
-      await new Promise<void>((resolve) => setImmediate(resolve))
-      return done
-    },
+    expect: (n) => arm(child, n),
     async close() {
-      child.send({ exit: true } satisfies Command)
+      child.send({ exit: true } satisfies PeerCommand)
       const timer = setTimeout(() => child.kill(), 5000)
       await once(child, 'exit')
       clearTimeout(timer)
@@ -130,7 +106,7 @@ function dialRaw(port: number, certs: ExampleCerts): Promise<TLSSocket> {
 }
 
 async function oneWay(peer: Peer, n: number, send: (i: number) => Promise<void> | void): Promise<number> {
-  const done = peer.expect(n)
+  const { done } = await peer.expect(n)
   const t0 = process.hrtime.bigint()
   for (let i = 0; i < n; i++) {
     const sent = send(i)

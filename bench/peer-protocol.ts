@@ -1,0 +1,54 @@
+/**
+ * How a benchmark talks to its receiving process: the parent arms the peer to
+ * count n messages and starts sending only once the peer has acknowledged, so
+ * no message can arrive before the counter is reset.
+ */
+import type { ChildProcess } from 'node:child_process'
+
+/** Parent → peer. */
+export type PeerCommand = { expect: number } | { exit: true }
+/** Peer → parent. */
+export type PeerReport<Ready> = { ready: Ready } | { armed: number } | { done: number }
+
+function next(child: ChildProcess, kind: 'armed' | 'done'): Promise<void> {
+  return new Promise((resolve) => {
+    const on = (m: object): void => {
+      if (kind in m) {
+        child.off('message', on)
+        resolve()
+      }
+    }
+    child.on('message', on)
+  })
+}
+
+/**
+ * Arms the peer for `n` messages; resolves once it acknowledged, with
+ * `done`: the n-th message arrived. (Wrapped in an object: an async function
+ * returning a promise would wait for it.)
+ */
+export async function arm(child: ChildProcess, n: number): Promise<{ done: Promise<void> }> {
+  const armed = next(child, 'armed')
+  const done = next(child, 'done')
+  child.send({ expect: n } satisfies PeerCommand)
+  await armed
+  return { done }
+}
+
+/** Peer side: answers commands; returns the function to call per message counted. */
+export function countingPeer(onExit: () => Promise<void>): () => void {
+  let count = 0
+  let expect = Infinity
+  process.on('message', (cmd: PeerCommand) => {
+    if ('expect' in cmd) {
+      count = 0
+      expect = cmd.expect
+      process.send?.({ armed: cmd.expect })
+      return
+    }
+    void onExit()
+  })
+  return () => {
+    if (++count === expect) process.send?.({ done: count })
+  }
+}
