@@ -1,11 +1,14 @@
-import type { Registry, DeadLetterSink, DeadLetterTarget, Outcome, PolicyOutcome } from '../registry/registry.js'
+import type { Registry, DeadLetterSink, Outcome } from '../registry/registry.js'
 import type { DispatchSource } from '../registry/context.js'
 import type { AnyMessageType, MessageType, TypeOf } from '../registry/message-type.js'
 import type { Handler } from '../registry/registry.js'
 import { readCount, type Policies } from '../registry/policies.js'
 import type { Serde } from '../serde/serde.js'
-import { EMPTY_BODY, EMPTY_HEADERS, ERROR_TAG, HEADER, newId, type Envelope } from './envelope.js'
-import { SeamError, isErrorCode, toSeamError } from './errors.js'
+import { EMPTY_BODY, EMPTY_HEADERS, ERROR_TAG, newId, type Envelope } from './envelope.js'
+import { SeamError, toSeamError } from './errors.js'
+import { errorOfReply } from './error-reply.js'
+import { AuthorizationGate } from './gate.js'
+import { Settlement } from './settle.js'
 import { Events } from './events.js'
 import type { Authorize, ChannelOptions, RequestOptions, SendOptions } from './options.js'
 import type { PeerInfo } from './peer.js'
@@ -63,17 +66,16 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
   readonly #link: TransportLink
   readonly #serde: Serde
   readonly #policies: Readonly<Policies>
-  readonly #deadLetter: DeadLetterTarget | undefined
   readonly #onError: (err: SeamError) => void
   readonly #closeTimeoutMs: number
   readonly #requestTimeoutMs: number
-  readonly #authorize: Authorize | undefined
+  readonly #gate: AuthorizationGate | undefined
+  readonly #settlement: Settlement
   readonly #pending = new PendingRequests<Envelope>()
   readonly #abort = new AbortController()
   readonly #source: DispatchSource
   #inflight = 0
   #onIdle: (() => void) | undefined
-  #gate: Promise<void> | undefined
   #closing: Promise<void> | undefined
   #endedBy: SeamError | undefined
   readonly #closed: Promise<void | Error>
@@ -88,11 +90,11 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     this.registry = o.registry
     this.#serde = o.serde
     this.#policies = o.policies
-    this.#deadLetter = o.deadLetter
     this.#onError = o.onError
     this.#closeTimeoutMs = o.closeTimeoutMs
     this.#requestTimeoutMs = o.requestTimeoutMs
-    this.#authorize = extras.authorize
+    this.#gate = extras.authorize === undefined ? undefined : new AuthorizationGate(extras.authorize, () => link.peer, o.onError)
+    this.#settlement = new Settlement(link, o.deadLetter, o.serde.contentType, o.onError)
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve))
     this.#source = {
       transport: link.name,
@@ -276,8 +278,9 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
       return
     }
     if (env.tag === ERROR_TAG) {
-      this.#errorReply(env)
-      this.#settled(d.ack())
+      const error = errorOfReply(env)
+      if (env.corr === undefined || !this.#pending.reject(env.corr, error)) this.#onError(error)
+      this.#settlement.report(d.ack())
       return
     }
     if (env.corr !== undefined) {
@@ -285,54 +288,19 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
       if (!this.#pending.resolve(env.corr, env)) {
         this.#onError(new SeamError('ERR_TIMEOUT', `a reply "${env.tag}" arrived for a request that is no longer waiting (it timed out or was cancelled)`, { tag: env.tag, id: env.corr }))
       }
-      this.#settled(d.ack())
+      this.#settlement.report(d.ack())
       return
     }
     if (this.#closing !== undefined && this.#link.features.redelivery) {
-      this.#settled(d.nack({ requeue: true }))
+      this.#settlement.report(d.nack({ requeue: true }))
       return
     }
-    if (this.#authorize !== undefined || this.#gate !== undefined) {
-      this.#authorized(d, env)
-      return
-    }
-    this.#track(this.registry.dispatch(env, this.#source, this.#policies, this.#abort.signal), d, env)
+    if (this.#gate !== undefined) this.#gate.pass(env, (allowed) => (allowed ? this.#dispatch(d, env) : this.#forbid(d, env)))
+    else this.#dispatch(d, env)
   }
 
-  /** Asks `authorize`; an async answer holds back later messages so they keep their order. */
-  #authorized(d: Delivery, env: Envelope): void {
-    const decide = (allowed: boolean): void => {
-      if (allowed) this.#track(this.registry.dispatch(env, this.#source, this.#policies, this.#abort.signal), d, env)
-      else this.#forbid(d, env)
-    }
-    const ask = (): boolean | Promise<boolean> => {
-      if (this.#authorize === undefined) return true
-      try {
-        return this.#authorize(this.#link.peer, env.tag, env)
-      } catch (err) {
-        this.#onError(toSeamError(err, 'ERR_FORBIDDEN', `authorize threw for "${env.tag}"; denied`))
-        return false
-      }
-    }
-    const run = (): void | Promise<void> => {
-      const answer = ask()
-      if (typeof answer === 'boolean') return decide(answer)
-      return Promise.resolve(answer).then(
-        (ok) => decide(ok === true),
-        (err: unknown) => {
-          this.#onError(toSeamError(err, 'ERR_FORBIDDEN', `authorize rejected for "${env.tag}"; denied`))
-          decide(false)
-        },
-      )
-    }
-    const previous = this.#gate
-    const next = previous === undefined ? run() : previous.then(run)
-    if (next instanceof Promise) {
-      const gate = next.finally(() => {
-        if (this.#gate === gate) this.#gate = undefined
-      })
-      this.#gate = gate
-    }
+  #dispatch(d: Delivery, env: Envelope): void {
+    this.#track(this.registry.dispatch(env, this.#source, this.#policies, this.#abort.signal), d, env)
   }
 
   #forbid(d: Delivery, env: Envelope): void {
@@ -340,19 +308,19 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     const who = peer?.commonName ?? peer?.address ?? 'this peer'
     const error = new SeamError('ERR_FORBIDDEN', `${who} may not send "${env.tag}"`, { tag: env.tag, id: env.id })
     this.events.emit('forbidden', env.tag, peer)
-    this.#settled(this.#reject(d, env, error, false))
+    this.#settlement.report(this.#settlement.reject(d, env, error, false))
   }
 
   /** Settles a delivery once its dispatch is done; counts it as in flight meanwhile. */
   #track(result: Outcome | Promise<Outcome>, d: Delivery, env: Envelope): void {
     if (!(result instanceof Promise)) {
-      this.#settled(this.#settle(d, env, result))
+      this.#settlement.report(this.#settlement.settle(d, env, result))
       return
     }
     this.#inflight++
     result.then(
       (outcome) => {
-        const settled = this.#settle(d, env, outcome)
+        const settled = this.#settlement.settle(d, env, outcome)
         if (settled instanceof Promise) settled.then(this.#done, (err: unknown) => this.#settleFailed(err, env))
         else this.#done()
       },
@@ -367,63 +335,6 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
   #settleFailed(err: unknown, env: Envelope): void {
     this.#onError(toSeamError(err, 'ERR_TRANSPORT', `settling "${env.tag}" failed`))
     this.#done()
-  }
-
-  #settled(result: void | Promise<void>): void {
-    if (result instanceof Promise) result.catch((err: unknown) => this.#onError(toSeamError(err, 'ERR_TRANSPORT', 'acknowledging a message failed')))
-  }
-
-  #settle(d: Delivery, env: Envelope, outcome: Outcome): void | Promise<void> {
-    if (outcome.case === 'handled') return d.ack()
-    switch (outcome.action) {
-      case 'drop':
-      case 'custom':
-        return d.ack()
-      case 'reject':
-        return this.#reject(d, env, outcome.error, outcome.case === 'failed')
-      case 'dead-letter':
-        return this.#deadLetterOf(d, env, outcome)
-    }
-  }
-
-  /** Negative acknowledgement; the sender hears of it where it can, else `onError` does. */
-  #reject(d: Delivery, env: Envelope, error: SeamError, alwaysReport: boolean): void | Promise<void> {
-    const f = this.#link.features
-    // Over a connection every sender can hear of a rejection; on a broker only one that gave replyTo.
-    const answered = f.reply && (f.connected || env.replyTo !== undefined)
-    if (answered) {
-      this.#link.send(this.#errorEnvelope(env, error), { to: env.replyTo }).catch((err: unknown) => this.#onError(toSeamError(err, 'ERR_TRANSPORT', `could not tell the sender that "${env.tag}" was rejected`)))
-    }
-    if (!answered || alwaysReport) this.#onError(error)
-    return d.nack({ requeue: false })
-  }
-
-  #deadLetterOf(d: Delivery, env: Envelope, outcome: PolicyOutcome): Promise<void> {
-    const target = this.#deadLetter
-    const dead: Envelope = { ...env, headers: { ...env.headers, [HEADER.reason]: `${outcome.error.code}: ${outcome.error.message}` } }
-    const forwarded = typeof target === 'string' ? this.#link.send(dead, { to: target }) : (target as DeadLetterSink).forward(dead)
-    return forwarded.then(
-      () => d.ack(),
-      (err: unknown) => {
-        this.#onError(toSeamError(err, 'ERR_TRANSPORT', `dead-lettering "${env.tag}" failed, so it was rejected instead`))
-        return d.nack({ requeue: false })
-      },
-    )
-  }
-
-  #errorEnvelope(env: Envelope, error: SeamError): Envelope {
-    const headers = { [HEADER.code]: error.code, [HEADER.message]: error.message, [HEADER.failedTag]: env.tag }
-    return { tag: ERROR_TAG, id: newId(), ts: Date.now(), ct: this.#serde.contentType, corr: env.id, replyTo: undefined, headers, body: EMPTY_BODY }
-  }
-
-  #errorReply(env: Envelope): void {
-    const code = env.headers[HEADER.code]
-    const tag = env.headers[HEADER.failedTag] ?? 'a message'
-    const text = env.headers[HEADER.message] ?? 'no reason given'
-    const error = isErrorCode(code)
-      ? new SeamError(code, `the receiver rejected "${tag}": ${text}`, { tag, id: env.corr })
-      : new SeamError('ERR_PROTOCOL', `the receiver sent an error reply with an unknown code ${JSON.stringify(code)}: ${text}`, { tag, id: env.corr })
-    if (env.corr === undefined || !this.#pending.reject(env.corr, error)) this.#onError(error)
   }
 
   /** Only a request (it carries `replyTo`) waits for a reply. */
