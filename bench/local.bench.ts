@@ -11,8 +11,7 @@ import { Registry, connect, listen } from '../src/index.js'
 import { Echo, EchoReply, item } from './payload.js'
 import { RawWriter, rawReader, rawRequester } from './raw.js'
 import type { Row } from './report.js'
-import { best } from './stats.js'
-import { latency, pipelined } from './tcp.bench.js'
+import { compare } from './measure.js'
 
 const ROUNDS = 3
 const PIPELINED = 100_000
@@ -40,24 +39,7 @@ export async function run(): Promise<Row[]> {
   const rawAsk = rawRequester(socket)
   const oursAsk = (i: number): Promise<unknown> => client.request(Echo, item(i), { expect: EchoReply, timeoutMs: 10_000 })
   try {
-    const r = { p50Ours: [] as number[], p50Raw: [] as number[], p99Ours: [] as number[], p99Raw: [] as number[], pipeOurs: [] as number[], pipeRaw: [] as number[] }
-    await pipelined(oursAsk, PIPELINED / 4)
-    await pipelined(rawAsk, PIPELINED / 4)
-    for (let round = 0; round < ROUNDS; round++) {
-      const lo = await latency(oursAsk)
-      const lr = await latency(rawAsk)
-      r.p50Ours.push(lo.p50)
-      r.p99Ours.push(lo.p99)
-      r.p50Raw.push(lr.p50)
-      r.p99Raw.push(lr.p99)
-      r.pipeOurs.push(await pipelined(oursAsk, PIPELINED))
-      r.pipeRaw.push(await pipelined(rawAsk, PIPELINED))
-    }
-    return [
-      { name: 'tcp request/response p50, 1 in flight, one process', ours: best(r.p50Ours, false), baseline: best(r.p50Raw, false), unit: 'µs', higherIsBetter: false },
-      { name: 'tcp request/response p99, 1 in flight, one process', ours: best(r.p99Ours, false), baseline: best(r.p99Raw, false), unit: 'µs', higherIsBetter: false },
-      { name: 'tcp request/response, 64 in flight, one process', ours: best(r.pipeOurs, true), baseline: best(r.pipeRaw, true), unit: 'req/s', higherIsBetter: true },
-    ]
+    return await compare({ ask: oursAsk }, { ask: rawAsk }, { label: 'tcp', suffix: ', one process', rounds: ROUNDS, pipelined: PIPELINED })
   } finally {
     await client.close()
     await server.close()

@@ -5,7 +5,8 @@
  */
 import { Registry, connect } from '../src/index.js'
 import { Echo, EchoReply, item } from './payload.js'
-import { latency, oneWayOurs, pipelined, startPeer } from './tcp.bench.js'
+import { latency, pipelined } from './measure.js'
+import { oneWayOurs, startPeer } from './tcp.bench.js'
 
 const what = process.argv[2] ?? 'oneway'
 const peer = await startPeer()

@@ -23,13 +23,10 @@ import { RawWriter, rawRequester } from './raw.js'
 import { arm, type PeerCommand, type PeerReport } from './peer-protocol.js'
 import type { PeerReady } from './tcp-peer.js'
 import type { Row } from './report.js'
-import { best, percentileUs } from './stats.js'
+import { compare } from './measure.js'
 
 const ROUNDS = 3
 const ONE_WAY = 400_000
-const RTT_WARMUP = 5_000
-const RTT_SAMPLES = 20_000
-const IN_FLIGHT = 64
 const PIPELINED = 100_000
 // How often the sender awaits a send: often enough to feel backpressure, rarely enough not to cost a turn per message.
 const AWAIT_EVERY = 128
@@ -98,26 +95,7 @@ async function oneWayRaw(peer: Peer, writer: RawWriter, n: number): Promise<numb
 // ---- request/response ----
 
 
-export async function latency(ask: (i: number) => Promise<unknown>): Promise<{ p50: number; p99: number }> {
-  for (let i = 0; i < RTT_WARMUP; i++) await ask(i)
-  const ns = new Float64Array(RTT_SAMPLES)
-  for (let i = 0; i < RTT_SAMPLES; i++) {
-    const t0 = process.hrtime.bigint()
-    await ask(i)
-    ns[i] = Number(process.hrtime.bigint() - t0)
-  }
-  return { p50: percentileUs(ns, 0.5), p99: percentileUs(ns, 0.99) }
-}
 
-export async function pipelined(ask: (i: number) => Promise<unknown>, n: number): Promise<number> {
-  let next = 0
-  const worker = async (): Promise<void> => {
-    while (next < n) await ask(next++)
-  }
-  const t0 = process.hrtime.bigint()
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker))
-  return n / (Number(process.hrtime.bigint() - t0) / 1e9)
-}
 
 /** Runs the TCP benchmarks; about 25 s. */
 export async function run(): Promise<Row[]> {
@@ -130,31 +108,11 @@ export async function run(): Promise<Row[]> {
   const rawAsk = rawRequester(echoSocket)
   const oursAsk = (i: number): Promise<unknown> => client.request(Echo, item(i), { expect: EchoReply, timeoutMs: 10_000 })
   try {
-    // Warm-up: lets the JIT settle on both sides before anything is timed.
-    await oneWayOurs(peer, client, ONE_WAY / 4)
-    await oneWayRaw(peer, rawSink, ONE_WAY / 4)
-    await pipelined(oursAsk, PIPELINED / 4)
-    await pipelined(rawAsk, PIPELINED / 4)
-
-    const r = { oneOurs: [] as number[], oneRaw: [] as number[], p50Ours: [] as number[], p50Raw: [] as number[], p99Ours: [] as number[], p99Raw: [] as number[], pipeOurs: [] as number[], pipeRaw: [] as number[] }
-    for (let round = 0; round < ROUNDS; round++) {
-      r.oneOurs.push(await oneWayOurs(peer, client, ONE_WAY))
-      r.oneRaw.push(await oneWayRaw(peer, rawSink, ONE_WAY))
-      const lo = await latency(oursAsk)
-      const lr = await latency(rawAsk)
-      r.p50Ours.push(lo.p50)
-      r.p99Ours.push(lo.p99)
-      r.p50Raw.push(lr.p50)
-      r.p99Raw.push(lr.p99)
-      r.pipeOurs.push(await pipelined(oursAsk, PIPELINED))
-      r.pipeRaw.push(await pipelined(rawAsk, PIPELINED))
-    }
-    return [
-      { name: 'tcp one-way typed, ~100 B msgpack', ours: best(r.oneOurs, true), baseline: best(r.oneRaw, true), unit: 'msg/s', higherIsBetter: true },
-      { name: 'tcp request/response p50, 1 in flight', ours: best(r.p50Ours, false), baseline: best(r.p50Raw, false), unit: 'µs', higherIsBetter: false },
-      { name: 'tcp request/response p99, 1 in flight', ours: best(r.p99Ours, false), baseline: best(r.p99Raw, false), unit: 'µs', higherIsBetter: false },
-      { name: `tcp request/response, ${IN_FLIGHT} in flight`, ours: best(r.pipeOurs, true), baseline: best(r.pipeRaw, true), unit: 'req/s', higherIsBetter: true },
-    ]
+    return await compare(
+      { ask: oursAsk, oneWay: (n) => oneWayOurs(peer, client, n) },
+      { ask: rawAsk, oneWay: (n) => oneWayRaw(peer, rawSink, n) },
+      { label: 'tcp', rounds: ROUNDS, pipelined: PIPELINED, oneWay: ONE_WAY },
+    )
   } finally {
     await client.close()
     sinkSocket.destroy()

@@ -21,14 +21,12 @@ import { Echo, EchoReply, ItemMsg, item } from './payload.js'
 import { RawWriter, rawReader, rawRequester } from './raw.js'
 import { arm, countingPeer, type PeerCommand, type PeerReport } from './peer-protocol.js'
 import type { Row } from './report.js'
-import { best } from './stats.js'
-import { latency, pipelined } from './tcp.bench.js'
+import { compare } from './measure.js'
 
 const PEER_FLAG = '--seam-tls-peer'
 const ROUNDS = 3
 const ONE_WAY = 200_000
 const PIPELINED = 100_000
-const IN_FLIGHT = 64
 const AWAIT_EVERY = 128
 
 type Ready = { ours: string; rawSink: number; rawEcho: number }
@@ -139,31 +137,11 @@ export async function run(): Promise<Row[]> {
     const rawAsk = rawRequester(echoSocket)
     const oursAsk = (i: number): Promise<unknown> => ours.request(Echo, item(i), { expect: EchoReply, timeoutMs: 10_000 })
 
-    // Warm-up: lets the JIT settle on both sides before anything is timed.
-    await oneWay(peer, ONE_WAY / 4, sendOurs)
-    await oneWay(peer, ONE_WAY / 4, sendRaw)
-    await pipelined(oursAsk, PIPELINED / 4)
-    await pipelined(rawAsk, PIPELINED / 4)
-
-    const r = { oneOurs: [] as number[], oneRaw: [] as number[], p50Ours: [] as number[], p50Raw: [] as number[], p99Ours: [] as number[], p99Raw: [] as number[], pipeOurs: [] as number[], pipeRaw: [] as number[] }
-    for (let round = 0; round < ROUNDS; round++) {
-      r.oneOurs.push(await oneWay(peer, ONE_WAY, sendOurs))
-      r.oneRaw.push(await oneWay(peer, ONE_WAY, sendRaw))
-      const lo = await latency(oursAsk)
-      const lr = await latency(rawAsk)
-      r.p50Ours.push(lo.p50)
-      r.p99Ours.push(lo.p99)
-      r.p50Raw.push(lr.p50)
-      r.p99Raw.push(lr.p99)
-      r.pipeOurs.push(await pipelined(oursAsk, PIPELINED))
-      r.pipeRaw.push(await pipelined(rawAsk, PIPELINED))
-    }
-    return [
-      { name: 'tls one-way typed, ~100 B msgpack', ours: best(r.oneOurs, true), baseline: best(r.oneRaw, true), unit: 'msg/s', higherIsBetter: true },
-      { name: 'tls request/response p50, 1 in flight', ours: best(r.p50Ours, false), baseline: best(r.p50Raw, false), unit: 'µs', higherIsBetter: false },
-      { name: 'tls request/response p99, 1 in flight', ours: best(r.p99Ours, false), baseline: best(r.p99Raw, false), unit: 'µs', higherIsBetter: false },
-      { name: `tls request/response, ${IN_FLIGHT} in flight`, ours: best(r.pipeOurs, true), baseline: best(r.pipeRaw, true), unit: 'req/s', higherIsBetter: true },
-    ]
+    return await compare(
+      { ask: oursAsk, oneWay: (n) => oneWay(peer, n, sendOurs) },
+      { ask: rawAsk, oneWay: (n) => oneWay(peer, n, sendRaw) },
+      { label: 'tls', rounds: ROUNDS, pipelined: PIPELINED, oneWay: ONE_WAY },
+    )
   } finally {
     await client?.close()
     for (const s of sockets) s.destroy()

@@ -2,7 +2,8 @@
  * Small helpers shared by the test files. No sleep-and-hope: wait for a
  * condition with a bounded poll, and collect reported errors to assert on.
  */
-import type { SeamError } from '../src/index.js'
+import { afterEach, expect } from 'vitest'
+import { SeamError } from '../src/index.js'
 
 /**
  * Resolves once `predicate()` is true; polls every 5 ms. Rejects after
@@ -32,4 +33,24 @@ export function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'the 
 export function collectErrors(): { errors: SeamError[]; onError: (err: SeamError) => void } {
   const errors: SeamError[] = []
   return { errors, onError: (err: SeamError) => void errors.push(err) }
+}
+
+/** A list whose entries (channels, servers) are closed after each test of the file that calls it. */
+export function closedAfterEach(): { close(): Promise<void> }[] {
+  const open: { close(): Promise<void> }[] = []
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((c) => c.close()))
+  })
+  return open
+}
+
+/** The code of the SeamError `fn` throws, or undefined when it does not throw. */
+export function codeOf(fn: () => unknown): string | undefined {
+  try {
+    fn()
+  } catch (err) {
+    expect(err).toBeInstanceOf(SeamError)
+    return (err as SeamError).code
+  }
+  return undefined
 }

@@ -5,8 +5,9 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as t from 'io-ts'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Registry, SeamError, connect, defineMessage, listen, type Channel, type ConnectOptions, type ListenOptions, type Server, type TlsOptions } from '../../src/index.js'
+import { closedAfterEach, waitFor } from '../helpers.js'
 import { makeTestPki, type TestPki } from '../helpers/certs.js'
 
 const Ping = defineMessage('tls.Ping', t.type({ seq: t.number }))
@@ -18,19 +19,8 @@ beforeAll(() => {
 })
 afterAll(() => pki.cleanup())
 
-const open: { close(): Promise<void> }[] = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()))
-})
+const open = closedAfterEach()
 
-/** Polls `ok` every 10 ms for at most `timeoutMs`. */
-async function waitFor(ok: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
 
 function registry(): Registry {
   const r = new Registry({ onError: () => undefined })

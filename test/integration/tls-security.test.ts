@@ -4,8 +4,9 @@
  * serving good peers. Certificates are made at test time (test/helpers/certs.ts).
  */
 import * as t from 'io-ts'
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { Registry, SeamError, connect, defineMessage, listen, type Channel, type ConnectOptions, type Server, type TlsOptions } from '../../src/index.js'
+import { closedAfterEach, waitFor } from '../helpers.js'
 import { makeTestPki, type Issued, type TestPki } from '../helpers/certs.js'
 
 const Ping = defineMessage('tls.Ping', t.type({ seq: t.number }))
@@ -17,19 +18,8 @@ beforeAll(() => {
 })
 afterAll(() => pki.cleanup())
 
-const open: { close(): Promise<void> }[] = []
-afterEach(async () => {
-  await Promise.all(open.splice(0).map((c) => c.close()))
-})
+const open = closedAfterEach()
 
-/** Polls `ok` every 10 ms for at most `timeoutMs`. */
-async function waitFor(ok: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
 
 async function rejection(p: Promise<unknown>): Promise<SeamError> {
   try {

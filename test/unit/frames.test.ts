@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SeamError } from '../../src/index.js'
 import { FrameDecoder, sniffForeign } from '../../src/transports/stream/frames.js'
+import { codeOf } from '../helpers.js'
 
 function frame(payload: Buffer): Buffer {
   const head = Buffer.alloc(4)
@@ -15,15 +16,6 @@ function feed(decoder: FrameDecoder, chunks: Buffer[]): string[] {
   return out
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(SeamError)
-    return (err as SeamError).code
-  }
-  return undefined
-}
 
 describe('FrameDecoder', () => {
   const payloads = ['a', 'hello world', 'x'.repeat(300)].map((s) => Buffer.from(s, 'latin1'))

@@ -1,16 +1,8 @@
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
-import { defineMessage, MAX_TAG_BYTES, SeamError } from '../../src/index.js'
+import { defineMessage, MAX_TAG_BYTES } from '../../src/index.js'
+import { codeOf } from '../helpers.js'
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(SeamError)
-    return (err as SeamError).code
-  }
-  return undefined
-}
 
 describe('defineMessage', () => {
   const codec = t.type({ seq: t.number })

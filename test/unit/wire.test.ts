@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { SeamError, type Envelope } from '../../src/index.js'
 import { toEnvelope } from '../../src/channel/envelope.js'
 import { PROTOCOL_VERSION, envelopeBound, helloFrame, readEnvelope, readHello, writeEnvelope } from '../../src/transports/stream/wire.js'
+import { codeOf } from '../helpers.js'
 
 function write(env: Envelope): Buffer {
   const buf = Buffer.alloc(envelopeBound(env))
@@ -15,15 +16,6 @@ function base(extra: Partial<Envelope> = {}): Envelope {
   return { tag: 'demo.Ping', id: 'abc123', ts: 1_700_000_000_123, ct: 'application/msgpack', headers: {}, body: new Uint8Array([1, 2, 3]), ...extra }
 }
 
-function codeOf(fn: () => unknown): string | undefined {
-  try {
-    fn()
-  } catch (err) {
-    expect(err).toBeInstanceOf(SeamError)
-    return (err as SeamError).code
-  }
-  return undefined
-}
 
 function roundTrip(env: Envelope): Envelope {
   const bytes = write(env)

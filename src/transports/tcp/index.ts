@@ -4,14 +4,14 @@
  * coalesced writes, and client reconnect with a bounded outbox.
  * @module
  */
-import { createConnection, createServer, type Socket } from 'node:net'
+import { createConnection, createServer } from 'node:net'
 import { Channel } from '../../channel/channel.js'
 import { connect, listen } from '../../channel/connect.js'
-import { toSeamError } from '../../channel/errors.js'
 import type { ConnectOptions, ListenOptions } from '../../channel/options.js'
 import type { Server } from '../../channel/server.js'
 import type { TransportProvider } from '../../channel/transport.js'
 import { hostPort } from '../../channel/url.js'
+import { whenReady } from '../stream/dial.js'
 import { StreamLink, socketPeer, type StreamDialer } from '../stream/link.js'
 import { StreamListener, bind } from '../stream/listener.js'
 import { readStreamOptions, type StreamOptions } from '../stream/options.js'
@@ -21,25 +21,7 @@ export type { StreamOptions as TcpOptions } from '../stream/options.js'
 /** Opens a plain TCP socket; resolves once connected. */
 export function tcpDialer(host: string, port: number): StreamDialer {
   return {
-    dial: (signal) =>
-      new Promise<Socket>((resolve, reject) => {
-        const socket = createConnection({ host, port })
-        const onAbort = (): void => {
-          socket.destroy()
-          reject(toSeamError(signal.reason, 'ERR_TRANSPORT', `connecting to ${host}:${port} was cancelled`))
-        }
-        signal.addEventListener('abort', onAbort, { once: true })
-        socket.once('connect', () => {
-          signal.removeEventListener('abort', onAbort)
-          socket.removeAllListeners('error')
-          resolve(socket)
-        })
-        socket.once('error', (err) => {
-          signal.removeEventListener('abort', onAbort)
-          socket.destroy()
-          reject(toSeamError(err, 'ERR_TRANSPORT', `cannot reach ${host}:${port}`))
-        })
-      }),
+    dial: (signal) => whenReady(createConnection({ host, port }), 'connect', signal, `${host}:${port}`),
     peer: socketPeer,
   }
 }

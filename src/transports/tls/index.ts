@@ -5,15 +5,16 @@
  * errors that say which certificate to fix.
  * @module
  */
-import { isIP, type Socket } from 'node:net'
+import { isIP } from 'node:net'
 import { checkServerIdentity, connect as tlsConnect, createServer, type Server as TlsServer, type TLSSocket } from 'node:tls'
 import { Channel } from '../../channel/channel.js'
 import { connect, listen } from '../../channel/connect.js'
-import { toSeamError, type SeamError } from '../../channel/errors.js'
+import type { SeamError } from '../../channel/errors.js'
 import type { ConnectOptions, ListenOptions } from '../../channel/options.js'
 import type { Server } from '../../channel/server.js'
 import type { TransportLink, TransportProvider } from '../../channel/transport.js'
 import { hostPort } from '../../channel/url.js'
+import { whenReady } from '../stream/dial.js'
 import { StreamLink, type StreamDialer } from '../stream/link.js'
 import { StreamListener, bind } from '../stream/listener.js'
 import { readStreamOptions, type ResolvedStreamOptions, type StreamOptions } from '../stream/options.js'
@@ -41,9 +42,8 @@ export function tlsDialer(host: string, port: number, tls: ResolvedTlsClient): S
   const facts: ClientFacts = { target: `tls://${host.includes(':') ? `[${host}]` : host}:${port}`, servername, presentsCert: tls.presentsCert }
   return {
     dial: (signal) =>
-      new Promise<Socket>((resolve, reject) => {
-        if (signal.aborted) return reject(toSeamError(signal.reason, 'ERR_TRANSPORT', `connecting to ${facts.target} was cancelled`))
-        const socket = tlsConnect({
+      whenReady(
+        tlsConnect({
           host,
           port,
           secureContext: tls.secureContext,
@@ -53,23 +53,12 @@ export function tlsDialer(host: string, port: number, tls: ResolvedTlsClient): S
           rejectUnauthorized: !tls.insecure,
           // Against `servername` even when it is an IP address, which SNI cannot carry.
           checkServerIdentity: tls.insecure ? () => undefined : (_host, cert) => checkServerIdentity(servername, cert),
-        })
-        const onAbort = (): void => {
-          socket.destroy()
-          reject(toSeamError(signal.reason, 'ERR_TRANSPORT', `connecting to ${facts.target} was cancelled`))
-        }
-        signal.addEventListener('abort', onAbort, { once: true })
-        socket.once('secureConnect', () => {
-          signal.removeEventListener('abort', onAbort)
-          socket.removeAllListeners('error')
-          resolve(socket)
-        })
-        socket.once('error', (err) => {
-          signal.removeEventListener('abort', onAbort)
-          socket.destroy()
-          reject(explainClientError(err, facts) ?? toSeamError(err, 'ERR_TRANSPORT', `cannot reach ${facts.target}`))
-        })
-      }),
+        }),
+        'secureConnect',
+        signal,
+        facts.target,
+        (err) => explainClientError(err, facts),
+      ),
     peer: tlsPeer,
     beforeHello: (err) => explainBeforeHello(err, facts),
   }
