@@ -4,6 +4,7 @@
  * no message can arrive before the counter is reset.
  */
 import type { ChildProcess } from 'node:child_process'
+import { once } from 'node:events'
 
 /** Parent → peer. */
 export type PeerCommand = { expect: number } | { exit: true }
@@ -51,4 +52,12 @@ export function countingPeer(onExit: () => Promise<void>): () => void {
   return () => {
     if (++count === expect) process.send?.({ done: count })
   }
+}
+
+/** Asks the peer to close and exit; kills it if it has not after 5 s. */
+export async function stopPeer(child: ChildProcess): Promise<void> {
+  child.send({ exit: true } satisfies PeerCommand)
+  const timer = setTimeout(() => child.kill(), 5000)
+  await once(child, 'exit')
+  clearTimeout(timer)
 }

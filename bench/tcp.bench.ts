@@ -20,7 +20,7 @@ import { fileURLToPath } from 'node:url'
 import { Registry, connect, type Channel } from '../src/index.js'
 import { Echo, EchoReply, ItemMsg, item } from './payload.js'
 import { RawWriter, rawRequester } from './raw.js'
-import { arm, type PeerCommand, type PeerReport } from './peer-protocol.js'
+import { arm, stopPeer, type PeerReport } from './peer-protocol.js'
 import type { PeerReady } from './tcp-peer.js'
 import type { Row } from './report.js'
 import { compare } from './measure.js'
@@ -49,12 +49,7 @@ export async function startPeer(): Promise<Peer> {
     child,
     ready: first.ready,
     expect: (n) => arm(child, n),
-    async close() {
-      child.send({ exit: true } satisfies PeerCommand)
-      const timer = setTimeout(() => child.kill(), 5000)
-      await once(child, 'exit')
-      clearTimeout(timer)
-    },
+    close: () => stopPeer(child),
   }
 }
 

@@ -19,7 +19,7 @@ import { Registry, connect, listen, type Channel } from '../src/index.js'
 import { loadOrCreateCerts, type ExampleCerts } from '../examples/tls-client/certs.js'
 import { Echo, EchoReply, ItemMsg, item } from './payload.js'
 import { RawWriter, rawReader, rawRequester } from './raw.js'
-import { arm, countingPeer, type PeerCommand, type PeerReport } from './peer-protocol.js'
+import { arm, countingPeer, stopPeer, type PeerReport } from './peer-protocol.js'
 import type { Row } from './report.js'
 import { compare } from './measure.js'
 
@@ -86,12 +86,7 @@ async function startPeer(dir: string): Promise<Peer> {
   return {
     ready: first.ready,
     expect: (n) => arm(child, n),
-    async close() {
-      child.send({ exit: true } satisfies PeerCommand)
-      const timer = setTimeout(() => child.kill(), 5000)
-      await once(child, 'exit')
-      clearTimeout(timer)
-    },
+    close: () => stopPeer(child),
   }
 }
 
