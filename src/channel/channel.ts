@@ -4,7 +4,7 @@ import type { AnyMessageType, MessageType, TypeOf } from '../registry/message-ty
 import type { Handler } from '../registry/registry.js'
 import { readCount, type Policies } from '../registry/policies.js'
 import type { Serde } from '../serde/serde.js'
-import { EMPTY_BODY, EMPTY_HEADERS, ERROR_TAG, newId, type Envelope } from './envelope.js'
+import { EMPTY_BODY, EMPTY_HEADERS, ERROR_TAG, RESERVED_HEADER_PREFIX, newId, type Envelope } from './envelope.js'
 import { SeamError, toSeamError } from './errors.js'
 import { errorOfReply } from './error-reply.js'
 import { AuthorizationGate } from './gate.js'
@@ -40,6 +40,10 @@ function checkHeaders(headers: unknown, tag: string): void {
   }
   for (const [name, value] of Object.entries(headers)) {
     if (typeof value !== 'string') throw new SeamError('ERR_BAD_ARGUMENT', `cannot send "${tag}": header "${name}" must be a string (got ${value === null ? 'null' : typeof value})`, { tag })
+    // The library's own headers (error code, dead-letter reason) must mean what the library says.
+    if (name.toLowerCase().startsWith(RESERVED_HEADER_PREFIX)) {
+      throw new SeamError('ERR_BAD_ARGUMENT', `cannot send "${tag}": header names starting with "${RESERVED_HEADER_PREFIX}" are reserved (got "${name}")`, { tag })
+    }
   }
 }
 

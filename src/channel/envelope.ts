@@ -36,6 +36,9 @@ export const RESERVED_TAG_PREFIX = '$seam/'
 /** The tag of an error reply; its headers carry `x-seam-code` and `x-seam-message`. */
 export const ERROR_TAG = `${RESERVED_TAG_PREFIX}error`
 
+/** Header names starting with this are the library's; `send` refuses them. */
+export const RESERVED_HEADER_PREFIX = 'x-seam-'
+
 /** Header names the library writes. */
 export const HEADER = {
   code: 'x-seam-code',

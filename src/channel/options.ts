@@ -53,7 +53,7 @@ export interface SendOptions {
   to?: string
   /** Ordering key: messages with the same key keep their order. */
   key?: string
-  /** String headers carried with the message (`x-seam-*` are reserved). */
+  /** String headers carried with the message; names starting with `x-seam-` are reserved and refused. */
   headers?: Record<string, string>
 }
 

@@ -36,6 +36,9 @@ export function hostPort(url: URL, defaultPort?: number): { host: string; port: 
   if (url.port === '' && defaultPort === undefined) throw new SeamError('ERR_BAD_URL', `${url.href}: the port is missing (${scheme}://host:port; port 0 picks a free one when listening)`)
   const port = url.port === '' ? (defaultPort as number) : Number(url.port)
   if (url.pathname !== '' && url.pathname !== '/') throw new SeamError('ERR_BAD_URL', `${url.href}: a ${scheme} URL has no path (got "${url.pathname}")`)
+  // Silently ignoring these would let a user believe they took effect.
+  if (url.username !== '' || url.password !== '') throw new SeamError('ERR_BAD_URL', `${scheme}://…: a ${scheme} URL takes no user or password; give credentials through options`)
+  if (url.search !== '' || url.hash !== '') throw new SeamError('ERR_BAD_URL', `${url.origin}: a ${scheme} URL takes no query or fragment (got "${url.search}${url.hash}"); give settings through options`)
   // URL keeps brackets around IPv6 hosts; sockets want them bare.
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
   return { host, port }

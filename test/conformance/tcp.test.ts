@@ -9,5 +9,5 @@ runConformance({
     const client = await connect(server.url, clientOptions)
     return { server, client }
   },
-  badUrls: ['tcp://127.0.0.1', 'tcp://:7000', 'tcp://127.0.0.1:7000/path', 'tcpx://127.0.0.1:7000', '127.0.0.1:7000', 'tcp://127.0.0.1:99999'],
+  badUrls: ['tcp://127.0.0.1', 'tcp://:7000', 'tcp://127.0.0.1:7000/path', 'tcpx://127.0.0.1:7000', '127.0.0.1:7000', 'tcp://127.0.0.1:99999', 'tcp://user:secret@127.0.0.1:7000', 'tcp://127.0.0.1:7000?timeout=5'],
 })

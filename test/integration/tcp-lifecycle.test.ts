@@ -471,6 +471,7 @@ describe('tcp: bad arguments to send and request', () => {
     ['a null header', { a: null }, /header "a" must be a string/],
     ['headers as a string', 'a=b', /"headers" must be an object/],
     ['headers as an array', ['a'], /"headers" must be an object/],
+    ['a reserved header name', { 'X-Seam-Code': 'ERR_TIMEOUT' }, /"x-seam-" are reserved/],
   ])('%s is ERR_BAD_ARGUMENT, and the channel stays usable', async (_name, headers, message) => {
     const server = await startServer()
     const client = await startClient(server.url)
