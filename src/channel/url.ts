@@ -43,3 +43,8 @@ export function hostPort(url: URL, defaultPort?: number): { host: string; port: 
   const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
   return { host, port }
 }
+
+/** `scheme://host:port`, with an IPv6 host in brackets: the inverse of {@link hostPort}. */
+export function hostUrl(scheme: string, host: string, port: number): string {
+  return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`
+}

@@ -88,7 +88,6 @@ interface Entry {
 }
 
 const HANDLED: Outcome = Object.freeze({ case: 'handled' })
-const FAILED: unique symbol = Symbol('decode failed')
 
 /**
  * Maps tags to message types and handlers, and decides what happens to
@@ -187,27 +186,16 @@ export class Registry {
 
   /** Decodes an envelope's body as `type` with the serde named by its content type. */
   decode<A>(type: MessageType<string, A, unknown>, env: Envelope): Decoded<A> {
-    const value = this.#decodeValue(type, env)
-    if (value === FAILED) return this.#failure as Decoded<never>
-    return { ok: true, value: value as A }
-  }
-
-  // The hot path returns the value itself and parks a failure in #failure: no result object per message.
-  #failure: Decoded<never> | undefined
-
-  #decodeValue(type: AnyMessageType, env: Envelope): unknown {
     const serde = this.serdes.get(env.ct)
     if (serde === undefined) {
       const known = this.serdes.contentTypes().join(', ')
-      this.#failure = undecodable(env, `content type "${env.ct}" is not known (this registry reads ${known})`)
-      return FAILED
+      return undecodable(env, `content type "${env.ct}" is not known (this registry reads ${known})`)
     }
     let raw: unknown
     try {
       raw = serde.decode(env.body)
     } catch (err) {
-      this.#failure = undecodable(env, `body of "${env.tag}" is not valid ${env.ct}: ${err instanceof Error ? err.message : String(err)}`, err)
-      return FAILED
+      return undecodable(env, `body of "${env.tag}" is not valid ${env.ct}: ${err instanceof Error ? err.message : String(err)}`, err)
     }
     const result = type.codec.decode(raw)
     if (isLeft(result)) {
@@ -215,10 +203,9 @@ export class Registry {
         tag: env.tag,
         id: env.id,
       })
-      this.#failure = { ok: false, case: 'invalid', error }
-      return FAILED
+      return { ok: false, case: 'invalid', error }
     }
-    return result.right
+    return { ok: true, value: result.right }
   }
 
   /**
@@ -236,12 +223,9 @@ export class Registry {
           : `message type "${env.tag}" is registered but has no handler; add one with registry.on()`
       return this.applyPolicy('unregistered', env, new SeamError('ERR_UNREGISTERED_TAG', message, { tag: env.tag, id: env.id }), policies)
     }
-    const value = this.#decodeValue(entry.type, env)
-    if (value === FAILED) {
-      const failure = this.#failure as Extract<Decoded<never>, { ok: false }>
-      return this.applyPolicy(failure.case, env, failure.error, policies)
-    }
-    return this.#run(entry.handler, value, new Context(env, source), policies, signal, 0)
+    const decoded = this.decode(entry.type, env)
+    if (!decoded.ok) return this.applyPolicy(decoded.case, env, decoded.error, policies)
+    return this.#run(entry.handler, decoded.value, new Context(env, source), policies, signal, 0)
   }
 
   #run(handler: Handler<unknown>, value: unknown, ctx: Context, policies: Readonly<Policies>, signal: AbortSignal | undefined, attempt: number): Outcome | Promise<Outcome> {

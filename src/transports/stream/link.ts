@@ -106,9 +106,11 @@ export class StreamLink implements TransportLink {
       } catch (err) {
         const error = toSeamError(err, 'ERR_TRANSPORT', `cannot connect to ${target}`)
         const wait = Math.min(backoff(attempt++, 50, 1000), deadline - Date.now())
-        if (error.code !== 'ERR_TRANSPORT' || !error.retriable || wait <= 0 || timeout.aborted) {
+        // Only an unreachable peer is worth another attempt; a refusal (protocol, certificate) will not change.
+        const fatal = error.code !== 'ERR_TRANSPORT' || !error.retriable
+        if (fatal || wait <= 0 || timeout.aborted) {
           link.#stop.abort()
-          if (error.code !== 'ERR_TRANSPORT' || !error.retriable) throw error
+          if (fatal) throw error
           throw new SeamError('ERR_TRANSPORT', `cannot connect to ${target} within ${options.connectTimeoutMs} ms (connectTimeoutMs): ${reason(err)}`, { cause: err })
         }
         await sleep(wait, timeout)
@@ -139,8 +141,7 @@ export class StreamLink implements TransportLink {
     // Only a live connection can drain; queued sends with no connection fail now rather than after the timeout.
     if (this.#socket !== undefined && this.#helloSeen && this.#outbox.waiting > 0) await this.#outbox.drain(timeoutMs)
     this.#stop.abort()
-    const lost = this.#outbox.close(new SeamError('ERR_CLOSED', `the ${this.name} channel closed before this message could be sent`))
-    if (lost > 0) this.#emit((s) => s.error(new SeamError('ERR_CLOSED', `${lost} queued messages were never sent: the ${this.name} channel closed while the peer was unreachable or slow`)))
+    this.#failQueued('channel closed')
     const socket = this.#socket
     if (socket === undefined || socket.destroyed) return
     await new Promise<void>((resolve) => {
@@ -151,6 +152,12 @@ export class StreamLink implements TransportLink {
       })
       socket.end()
     })
+  }
+
+  /** Fails every queued and later send (`the tcp <why> before this message could be sent`) and reports how many there were. */
+  #failQueued(why: string, cause?: SeamError): void {
+    const lost = this.#outbox.close(new SeamError('ERR_CLOSED', `the ${this.name} ${why} before this message could be sent`, { cause }))
+    if (lost > 0) this.#emit((s) => s.error(new SeamError('ERR_CLOSED', `${lost} queued messages were never sent: the ${this.name} ${why}`, { cause })))
   }
 
   #emit(event: (sink: LinkSink) => void): void {
@@ -272,11 +279,8 @@ export class StreamLink implements TransportLink {
       // A peer leaving is normal for a server; a client whose server hung up did not end by its own close().
       const ended = cause ?? (this.#dialer === undefined ? undefined : new SeamError('ERR_TRANSPORT', 'the server closed the connection (reconnect is off)'))
       // No socket will come back: fail queued and later sends now, or a handler awaiting ctx.reply holds close() for closeTimeoutMs.
-      const lost = this.#outbox.close(new SeamError('ERR_CLOSED', `the ${this.name} connection ended before this message could be sent`, { cause: ended }))
-      this.#emit((s) => {
-        if (lost > 0) s.error(new SeamError('ERR_CLOSED', `${lost} queued messages were never sent: the ${this.name} connection ended`, { cause: ended }))
-        s.ended(ended)
-      })
+      this.#failQueued('connection ended', ended)
+      this.#emit((s) => s.ended(ended))
       return
     }
     const lost = cause ?? new SeamError('ERR_TRANSPORT', 'the server closed the connection')

@@ -1,5 +1,6 @@
 import type { Server as NetServer, Socket } from 'node:net'
 import { SeamError, toSeamError } from '../../channel/errors.js'
+import { hostUrl } from '../../channel/url.js'
 import type { PeerInfo } from '../../channel/peer.js'
 import type { TransportLink, TransportListener } from '../../channel/transport.js'
 import { STREAM_FEATURES, StreamLink } from './link.js'
@@ -23,7 +24,7 @@ export function bind(server: NetServer, host: string, port: number, scheme: stri
       server.off('error', onError)
       const address = server.address()
       const real = typeof address === 'object' && address !== null ? address.port : port
-      resolve(`${scheme}://${host.includes(':') ? `[${host}]` : host}:${real}`)
+      resolve(hostUrl(scheme, host, real))
     })
   })
 }

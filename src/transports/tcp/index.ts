@@ -5,12 +5,12 @@
  * @module
  */
 import { createConnection, createServer } from 'node:net'
-import { Channel } from '../../channel/channel.js'
+import type { Channel } from '../../channel/channel.js'
 import { connect, listen } from '../../channel/connect.js'
 import type { ConnectOptions, ListenOptions } from '../../channel/options.js'
 import type { Server } from '../../channel/server.js'
 import type { TransportProvider } from '../../channel/transport.js'
-import { hostPort } from '../../channel/url.js'
+import { hostPort, hostUrl } from '../../channel/url.js'
 import { whenReady } from '../stream/dial.js'
 import { StreamLink, socketPeer, type StreamDialer } from '../stream/link.js'
 import { StreamListener, bind } from '../stream/listener.js'
@@ -32,7 +32,7 @@ export const provider: TransportProvider<StreamOptions & { connectTimeoutMs?: nu
   async connect(url, options) {
     const { host, port } = hostPort(url)
     const resolved = readStreamOptions(options, 'connect(tcp)')
-    return StreamLink.dial('tcp', `tcp://${host}:${port}`, tcpDialer(host, port), resolved)
+    return StreamLink.dial('tcp', hostUrl('tcp', host, port), tcpDialer(host, port), resolved)
   },
   async listen(url, options) {
     const { host, port } = hostPort(url)
@@ -45,10 +45,10 @@ export const provider: TransportProvider<StreamOptions & { connectTimeoutMs?: nu
 
 /** Typed shortcut for `connect('tcp://host:port', options)`. */
 export function connectTcp(host: string, port: number, options: ConnectOptions = {}): Promise<Channel> {
-  return connect(`tcp://${host.includes(':') ? `[${host}]` : host}:${port}`, options)
+  return connect(hostUrl('tcp', host, port), options)
 }
 
 /** Typed shortcut for `listen('tcp://host:port', options)`; port 0 picks a free one. */
 export function listenTcp(host: string, port: number, options: ListenOptions = {}): Promise<Server> {
-  return listen(`tcp://${host.includes(':') ? `[${host}]` : host}:${port}`, options)
+  return listen(hostUrl('tcp', host, port), options)
 }

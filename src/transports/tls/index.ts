@@ -7,13 +7,13 @@
  */
 import { isIP } from 'node:net'
 import { checkServerIdentity, connect as tlsConnect, createServer, type Server as TlsServer, type TLSSocket } from 'node:tls'
-import { Channel } from '../../channel/channel.js'
+import type { Channel } from '../../channel/channel.js'
 import { connect, listen } from '../../channel/connect.js'
 import type { SeamError } from '../../channel/errors.js'
 import type { ConnectOptions, ListenOptions } from '../../channel/options.js'
 import type { Server } from '../../channel/server.js'
 import type { TransportLink, TransportProvider } from '../../channel/transport.js'
-import { hostPort } from '../../channel/url.js'
+import { hostPort, hostUrl } from '../../channel/url.js'
 import { whenReady } from '../stream/dial.js'
 import { StreamLink, type StreamDialer } from '../stream/link.js'
 import { StreamListener, bind } from '../stream/listener.js'
@@ -39,7 +39,7 @@ function warnInsecure(target: string): void {
 /** Opens a TLS socket; resolves once the handshake is done and the server verified. */
 export function tlsDialer(host: string, port: number, tls: ResolvedTlsClient): StreamDialer {
   const servername = tls.servername ?? host
-  const facts: ClientFacts = { target: `tls://${host.includes(':') ? `[${host}]` : host}:${port}`, servername, presentsCert: tls.presentsCert }
+  const facts: ClientFacts = { target: hostUrl('tls', host, port), servername, presentsCert: tls.presentsCert }
   return {
     dial: (signal) =>
       whenReady(
@@ -91,9 +91,10 @@ export const provider: TransportProvider<TlsTransportOptions> = {
     const where = 'connect(tls)'
     const resolved = readStreamOptions(options, where)
     const tls = readTlsClient(options.tls, where)
-    const target = `tls://${host.includes(':') ? `[${host}]` : host}:${port}`
+    const dialer = tlsDialer(host, port, tls)
+    const target = hostUrl('tls', host, port)
     if (tls.insecure) warnInsecure(target)
-    return StreamLink.dial('tls', target, tlsDialer(host, port, tls), resolved)
+    return StreamLink.dial('tls', target, dialer, resolved)
   },
   async listen(url, options) {
     const { host, port } = hostPort(url)
@@ -118,10 +119,10 @@ export const provider: TransportProvider<TlsTransportOptions> = {
 
 /** Typed shortcut for `connect('tls://host:port', options)`. */
 export function connectTls(host: string, port: number, options: ConnectOptions = {}): Promise<Channel> {
-  return connect(`tls://${host.includes(':') ? `[${host}]` : host}:${port}`, options)
+  return connect(hostUrl('tls', host, port), options)
 }
 
 /** Typed shortcut for `listen('tls://host:port', options)`; port 0 picks a free one. `options.tls` needs `key` and `cert`. */
 export function listenTls(host: string, port: number, options: ListenOptions = {}): Promise<Server> {
-  return listen(`tls://${host.includes(':') ? `[${host}]` : host}:${port}`, options)
+  return listen(hostUrl('tls', host, port), options)
 }
