@@ -37,6 +37,21 @@ export async function pipelined(ask: Ask, n: number): Promise<number> {
   return n / (Number(process.hrtime.bigint() - t0) / 1e9)
 }
 
+// How often a one-way sender awaits a send: often enough to feel backpressure, rarely enough not to cost a turn per message.
+const AWAIT_EVERY = 128
+
+/** Messages per second for `n` sends of `send(i)`, timed until the peer counted the last one. */
+export async function oneWay(peer: { expect(n: number): Promise<{ done: Promise<void> }> }, n: number, send: (i: number) => Promise<void> | void): Promise<number> {
+  const { done } = await peer.expect(n)
+  const t0 = process.hrtime.bigint()
+  for (let i = 0; i < n; i++) {
+    const sent = send(i)
+    if (i % AWAIT_EVERY === 0) await sent
+  }
+  await done
+  return n / (Number(process.hrtime.bigint() - t0) / 1e9)
+}
+
 /** One contender: requests, and optionally a one-way run of n messages returning msg/s. */
 export interface Side {
   ask: Ask

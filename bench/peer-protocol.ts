@@ -28,7 +28,7 @@ function next(child: ChildProcess, kind: 'armed' | 'done'): Promise<void> {
  * `done`: the n-th message arrived. (Wrapped in an object: an async function
  * returning a promise would wait for it.)
  */
-export async function arm(child: ChildProcess, n: number): Promise<{ done: Promise<void> }> {
+async function arm(child: ChildProcess, n: number): Promise<{ done: Promise<void> }> {
   const armed = next(child, 'armed')
   const done = next(child, 'done')
   child.send({ expect: n } satisfies PeerCommand)
@@ -55,9 +55,24 @@ export function countingPeer(onExit: () => Promise<void>): () => void {
 }
 
 /** Asks the peer to close and exit; kills it if it has not after 5 s. */
-export async function stopPeer(child: ChildProcess): Promise<void> {
+async function stopPeer(child: ChildProcess): Promise<void> {
   child.send({ exit: true } satisfies PeerCommand)
   const timer = setTimeout(() => child.kill(), 5000)
   await once(child, 'exit')
   clearTimeout(timer)
+}
+
+/** A receiving process, as the sending side drives it. */
+export interface Peer<Ready> {
+  readonly ready: Ready
+  /** Arms the peer to count `n` one-way messages; resolves once armed, with `done`: the last one arrived. */
+  expect(n: number): Promise<{ done: Promise<void> }>
+  close(): Promise<void>
+}
+
+/** Waits for a forked peer to report ready, and wraps it. */
+export async function peerHandle<Ready>(child: ChildProcess, what: string): Promise<Peer<Ready>> {
+  const [first] = (await once(child, 'message')) as [PeerReport<Ready>]
+  if (!('ready' in first)) throw new Error(`${what} did not start`)
+  return { ready: first.ready, expect: (n) => arm(child, n), close: () => stopPeer(child) }
 }

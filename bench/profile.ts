@@ -4,9 +4,9 @@
  * child process is profiled too). Not part of `npm run bench`.
  */
 import { Registry, connect } from '../src/index.js'
-import { Echo, EchoReply, item } from './payload.js'
-import { latency, pipelined } from './measure.js'
-import { oneWayOurs, startPeer } from './tcp.bench.js'
+import { Echo, EchoReply, ItemMsg, item } from './payload.js'
+import { latency, oneWay, pipelined } from './measure.js'
+import { startPeer } from './tcp.bench.js'
 
 const what = process.argv[2] ?? 'oneway'
 const peer = await startPeer()
@@ -14,7 +14,7 @@ const client = await connect(peer.ready.ours, { registry: new Registry().registe
 const ask = (i: number): Promise<unknown> => client.request(Echo, item(i), { expect: EchoReply, timeoutMs: 10_000 })
 try {
   for (let round = 0; round < 3; round++) {
-    if (what === 'oneway') console.log('msg/s', Math.round(await oneWayOurs(peer, client, 1_000_000)))
+    if (what === 'oneway') console.log('msg/s', Math.round(await oneWay(peer, 1_000_000, (i) => client.send(ItemMsg, item(i)))))
     else if (what === 'rtt') console.log('µs', await latency(ask))
     else console.log('req/s', Math.round(await pipelined(ask, 300_000)))
   }

@@ -127,3 +127,11 @@ export function rawRequester(socket: Socket): (i: number) => Promise<unknown> {
       writer.write(item(i))
     })
 }
+
+/** A one-way sender over `writer`: returns a promise only while the socket pushes back. */
+export function rawSend(writer: RawWriter): (i: number) => Promise<void> | void {
+  return (i) => {
+    writer.write(item(i))
+    if (writer.blocked) return writer.drained()
+  }
+}

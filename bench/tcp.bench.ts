@@ -13,44 +13,27 @@
  * Each figure is the best of 3 rounds, ours and baseline interleaved, so a
  * burst of load from elsewhere on the machine hurts both alike.
  */
-import { fork, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
+import { fork } from 'node:child_process'
 import { createConnection, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
-import { Registry, connect, type Channel } from '../src/index.js'
+import { Registry, connect } from '../src/index.js'
 import { Echo, EchoReply, ItemMsg, item } from './payload.js'
-import { RawWriter, rawRequester } from './raw.js'
-import { arm, stopPeer, type PeerReport } from './peer-protocol.js'
+import { RawWriter, rawRequester, rawSend } from './raw.js'
+import { peerHandle, type Peer as PeerHandle } from './peer-protocol.js'
 import type { PeerReady } from './tcp-peer.js'
 import type { Row } from './report.js'
-import { compare } from './measure.js'
+import { compare, oneWay } from './measure.js'
 
 const ROUNDS = 3
 const ONE_WAY = 400_000
 const PIPELINED = 100_000
-// How often the sender awaits a send: often enough to feel backpressure, rarely enough not to cost a turn per message.
-const AWAIT_EVERY = 128
 
-interface Peer {
-  child: ChildProcess
-  ready: PeerReady
-  /** Arms the peer to count `n` one-way messages; resolves once armed, with a promise of the last one arriving. */
-  expect(n: number): Promise<{ done: Promise<void> }>
-  close(): Promise<void>
-}
+type Peer = PeerHandle<PeerReady>
 
 export async function startPeer(): Promise<Peer> {
-  // execArgv is inherited, so the child runs under tsx like this process.
+  // execArgv is inherited, so the child runs the same way (compiled, or under tsx) as this process.
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
-  const child = fork(fileURLToPath(new URL(`./tcp-peer${ext}`, import.meta.url)), { stdio: 'inherit' })
-  const [first] = (await once(child, 'message')) as [PeerReport<PeerReady>]
-  if (!('ready' in first)) throw new Error('bench peer did not start')
-  return {
-    child,
-    ready: first.ready,
-    expect: (n) => arm(child, n),
-    close: () => stopPeer(child),
-  }
+  return peerHandle(fork(fileURLToPath(new URL(`./tcp-peer${ext}`, import.meta.url)), { stdio: 'inherit' }), 'the tcp bench peer')
 }
 
 function dial(port: number): Promise<Socket> {
@@ -63,29 +46,7 @@ function dial(port: number): Promise<Socket> {
 
 // ---- one-way ----
 
-export async function oneWayOurs(peer: Peer, client: Channel, n: number): Promise<number> {
-  const { done } = await peer.expect(n)
-  const t0 = process.hrtime.bigint()
-  let last: Promise<void> = Promise.resolve()
-  for (let i = 0; i < n; i++) {
-    last = client.send(ItemMsg, item(i))
-    if (i % AWAIT_EVERY === 0) await last
-  }
-  await last
-  await done
-  return n / (Number(process.hrtime.bigint() - t0) / 1e9)
-}
 
-async function oneWayRaw(peer: Peer, writer: RawWriter, n: number): Promise<number> {
-  const { done } = await peer.expect(n)
-  const t0 = process.hrtime.bigint()
-  for (let i = 0; i < n; i++) {
-    writer.write(item(i))
-    if (i % AWAIT_EVERY === 0 && writer.blocked) await writer.drained()
-  }
-  await done
-  return n / (Number(process.hrtime.bigint() - t0) / 1e9)
-}
 
 // ---- request/response ----
 
@@ -104,8 +65,8 @@ export async function run(): Promise<Row[]> {
   const oursAsk = (i: number): Promise<unknown> => client.request(Echo, item(i), { expect: EchoReply, timeoutMs: 10_000 })
   try {
     return await compare(
-      { ask: oursAsk, oneWay: (n) => oneWayOurs(peer, client, n) },
-      { ask: rawAsk, oneWay: (n) => oneWayRaw(peer, rawSink, n) },
+      { ask: oursAsk, oneWay: (n) => oneWay(peer, n, (i) => client.send(ItemMsg, item(i))) },
+      { ask: rawAsk, oneWay: (n) => oneWay(peer, n, rawSend(rawSink)) },
       { label: 'tcp', rounds: ROUNDS, pipelined: PIPELINED, oneWay: ONE_WAY },
     )
   } finally {

@@ -8,8 +8,7 @@
  * itself with --seam-tls-peer and hosts ours and the raw servers there.
  * Each figure is the best of 3 rounds, ours and baseline interleaved.
  */
-import { fork, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
+import { fork } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -18,16 +17,15 @@ import { fileURLToPath } from 'node:url'
 import { Registry, connect, listen, type Channel } from '../src/index.js'
 import { loadOrCreateCerts, type ExampleCerts } from '../examples/tls-client/certs.js'
 import { Echo, EchoReply, ItemMsg, item } from './payload.js'
-import { RawWriter, rawReader, rawRequester } from './raw.js'
-import { arm, countingPeer, stopPeer, type PeerReport } from './peer-protocol.js'
+import { RawWriter, rawReader, rawRequester, rawSend } from './raw.js'
+import { countingPeer, peerHandle, type Peer as PeerHandle, type PeerReport } from './peer-protocol.js'
 import type { Row } from './report.js'
-import { compare } from './measure.js'
+import { compare, oneWay } from './measure.js'
 
 const PEER_FLAG = '--seam-tls-peer'
 const ROUNDS = 3
 const ONE_WAY = 200_000
 const PIPELINED = 100_000
-const AWAIT_EVERY = 128
 
 type Ready = { ours: string; rawSink: number; rawEcho: number }
 
@@ -73,21 +71,10 @@ if (peerAt >= 0) await peerMain(process.argv[peerAt + 1] as string)
 
 // ---- the sending process ----
 
-interface Peer {
-  readonly ready: { ours: string; rawSink: number; rawEcho: number }
-  expect(n: number): Promise<{ done: Promise<void> }>
-  close(): Promise<void>
-}
+type Peer = PeerHandle<Ready>
 
-async function startPeer(dir: string): Promise<Peer> {
-  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [PEER_FLAG, dir], { stdio: 'inherit' })
-  const [first] = (await once(child, 'message')) as [PeerReport<Ready>]
-  if (!('ready' in first)) throw new Error('tls bench peer did not start')
-  return {
-    ready: first.ready,
-    expect: (n) => arm(child, n),
-    close: () => stopPeer(child),
-  }
+function startPeer(dir: string): Promise<Peer> {
+  return peerHandle(fork(fileURLToPath(import.meta.url), [PEER_FLAG, dir], { stdio: 'inherit' }), 'the tls bench peer')
 }
 
 function dialRaw(port: number, certs: ExampleCerts): Promise<TLSSocket> {
@@ -98,16 +85,6 @@ function dialRaw(port: number, certs: ExampleCerts): Promise<TLSSocket> {
   })
 }
 
-async function oneWay(peer: Peer, n: number, send: (i: number) => Promise<void> | void): Promise<number> {
-  const { done } = await peer.expect(n)
-  const t0 = process.hrtime.bigint()
-  for (let i = 0; i < n; i++) {
-    const sent = send(i)
-    if (i % AWAIT_EVERY === 0) await sent
-  }
-  await done
-  return n / (Number(process.hrtime.bigint() - t0) / 1e9)
-}
 
 
 /** Runs the TLS benchmarks; about 20 s. */
@@ -125,10 +102,7 @@ export async function run(): Promise<Row[]> {
     sockets.push(sinkSocket, echoSocket)
     const rawSink = new RawWriter(sinkSocket)
     const sendOurs = (i: number): Promise<void> => ours.send(ItemMsg, item(i))
-    const sendRaw = (i: number): Promise<void> | void => {
-      rawSink.write(item(i))
-      if (rawSink.blocked) return rawSink.drained()
-    }
+    const sendRaw = rawSend(rawSink)
     const rawAsk = rawRequester(echoSocket)
     const oursAsk = (i: number): Promise<unknown> => ours.request(Echo, item(i), { expect: EchoReply, timeoutMs: 10_000 })
 
