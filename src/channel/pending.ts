@@ -56,11 +56,6 @@ export class PendingRequests<R = unknown> {
     return p !== undefined
   }
 
-  /** True when a request `id` is waiting. */
-  has(id: string): boolean {
-    return this.#byId.has(id)
-  }
-
   /** Fails every request that `which` selects (all by default). */
   rejectAll(err: (tag: string) => SeamError, which: (written: boolean) => boolean = () => true): void {
     for (const [id, p] of this.#byId) if (which(p.written)) this.reject(id, err(p.tag))
