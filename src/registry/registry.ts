@@ -16,6 +16,7 @@ import {
   type PolicyCase,
   type RetryOptions,
 } from './policies.js'
+import { decodesToItself } from './identity.js'
 import { describeErrors } from './report.js'
 
 /** A typed handler: `value` is the codec's decoded type. */
@@ -197,6 +198,8 @@ export class Registry {
     } catch (err) {
       return undecodable(env, `body of "${env.tag}" is not valid ${env.ct}: ${err instanceof Error ? err.message : String(err)}`, err)
     }
+    // A value that passes `is` decodes to itself for most codecs, and `is` allocates nothing.
+    if (decodesToItself(type.codec) && type.codec.is(raw)) return { ok: true, value: raw as A }
     const result = type.codec.decode(raw)
     if (isLeft(result)) {
       const error = new SeamError('ERR_INVALID_PAYLOAD', `payload of "${env.tag}" failed its codec: ${describeErrors(result.left)}`, {
