@@ -17,12 +17,14 @@ export interface OutboxLimits {
 const SLAB_BYTES = 256 * 1024
 // A batch this large is written at once rather than at the end of the tick.
 const FLUSH_AT = 64 * 1024
-// So is a batch of this many frames. One write per tick makes a burst of
-// requests travel in lockstep (all of them, then all the replies), leaving one
-// side idle while the other works; writing every 16 frames lets both sides work
-// at once. Measured with 64 requests in flight across two processes: 94k ->
-// 163k req/s; one-way throughput unchanged; a write costs ~15 µs here, so
-// smaller batches (8: 140k) pay more in syscalls than they gain.
+// So is the first batch of this many frames in a turn of the event loop, then
+// one twice as large, and so on. One write per turn makes a burst of requests
+// travel in lockstep (all of them, then all the replies), leaving one side idle
+// while the other works; an early small write lets the peer start at once.
+// Doubling keeps a long burst to a few writes: a write costs ~15 µs here, and
+// writing every 16 frames spent a fifth of a one-way sender's time in write().
+// Measured across two processes, 64 requests in flight: one write per turn
+// 94k req/s, every 8 frames 140k, every 16 frames 165k.
 const FLUSH_FRAMES = 16
 const RESOLVED = Promise.resolve()
 
@@ -68,6 +70,7 @@ export class Outbox {
   #socket: Socket | undefined
   #blocked = true
   #scheduled: NodeJS.Immediate | undefined
+  #flushFrames = FLUSH_FRAMES
   #peerMaxFrame = Infinity
   #closed: SeamError | undefined
   #onEmpty: (() => void) | undefined
@@ -114,7 +117,10 @@ export class Outbox {
     this.#queuedMessages++
     this.#queuedBytes += LENGTH_BYTES + len
     if (!this.#blocked) {
-      if (this.#pos - this.#start >= FLUSH_AT || this.#count >= FLUSH_FRAMES) this.#flush()
+      if (this.#count >= this.#flushFrames) {
+        this.#flushFrames *= 2
+        this.#flush()
+      } else if (this.#pos - this.#start >= FLUSH_AT) this.#flush()
       else this.#scheduled ??= setImmediate(this.#flushSoon)
       return RESOLVED
     }
@@ -167,6 +173,7 @@ export class Outbox {
 
   readonly #flushSoon = (): void => {
     this.#scheduled = undefined
+    this.#flushFrames = FLUSH_FRAMES
     this.#flush()
   }
 
@@ -193,6 +200,7 @@ export class Outbox {
         socket.once('drain', () => {
           if (this.#socket !== socket) return
           this.#blocked = false
+          this.#flushFrames = FLUSH_FRAMES
           this.#flush()
         })
       }
