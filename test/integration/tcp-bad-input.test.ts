@@ -63,11 +63,11 @@ describe('tcp: bad input from a raw socket', () => {
     const raw: RawClient = { socket, envelopes: [], helloSeen: false, closed: false }
     const decoder = new FrameDecoder(MAX)
     socket.on('data', (chunk: Buffer) =>
-      decoder.push(chunk, (f) => {
+      decoder.push(chunk, (buf, start, end) => {
         if (!raw.helloSeen) {
-          readHello(f)
+          readHello(buf.subarray(start, end))
           raw.helloSeen = true
-        } else raw.envelopes.push(readEnvelope(f))
+        } else raw.envelopes.push(readEnvelope(buf, start, end))
       }),
     )
     socket.on('error', () => undefined) // the server may reset the connection

@@ -79,6 +79,20 @@ describe('writeEnvelope / readEnvelope', () => {
     const buf = Buffer.alloc(100 + envelopeBound(env), 0xee)
     const end = writeEnvelope(buf, 100, env)
     expect(readEnvelope(buf.subarray(100, end)).tag).toBe('ünïcode')
+    expect(readEnvelope(buf, 100, end).tag).toBe('ünïcode')
+  })
+
+  it('writes a tag seen before (from its cache) exactly, after the buffer was overwritten', () => {
+    const buf = Buffer.alloc(512)
+    const msgpackA = base({ tag: 'cache.A' })
+    const jsonA = base({ tag: 'cache.A', ct: 'application/json' })
+    for (const env of [msgpackA, jsonA, msgpackA, base({ tag: 'cache.B' }), msgpackA, base({ tag: 'cache.A', replyTo: '' })]) {
+      buf.fill(0xee)
+      const end = writeEnvelope(buf, 7, env)
+      expect(decode(buf.subarray(7, end))).toMatchObject({ tag: env.tag, ct: env.ct, id: env.id })
+      const back = readEnvelope(buf, 7, end)
+      expect([back.tag, back.ct, back.replyTo]).toEqual([env.tag, env.ct, env.replyTo])
+    }
   })
 
   it('refuses to write an empty or too-long tag', () => {
@@ -87,14 +101,14 @@ describe('writeEnvelope / readEnvelope', () => {
   })
 
   it('readEnvelope rejects bytes that are not msgpack with ERR_PROTOCOL', () => {
-    expect(codeOf(() => readEnvelope(new Uint8Array([0xc1])))).toBe('ERR_PROTOCOL')
-    expect(codeOf(() => readEnvelope(new Uint8Array([0x85, 0xa3])))).toBe('ERR_PROTOCOL')
+    expect(codeOf(() => readEnvelope(Buffer.from([0xc1])))).toBe('ERR_PROTOCOL')
+    expect(codeOf(() => readEnvelope(Buffer.from([0x85, 0xa3])))).toBe('ERR_PROTOCOL')
   })
 
   it('readEnvelope rejects a __proto__ key with ERR_PROTOCOL and pollutes nothing', () => {
     const raw = JSON.parse('{"tag":"demo.Ping","id":"1","ct":"application/msgpack","__proto__":{"polluted":true}}') as Record<string, unknown>
     const bytes = encode({ ...raw, body: new Uint8Array(0) })
-    expect(codeOf(() => readEnvelope(bytes))).toBe('ERR_PROTOCOL')
+    expect(codeOf(() => readEnvelope(Buffer.from(bytes)))).toBe('ERR_PROTOCOL')
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
   })
 })

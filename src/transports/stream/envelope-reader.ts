@@ -51,14 +51,13 @@ export class EnvelopeReader {
   #pos = 0
   #end = 0
 
-  /** The envelope in `frame`, or undefined when it needs the generic decoder. */
-  read(frame: Buffer): Envelope | undefined {
-    this.#pos = 0
-    this.#end = frame.length
-    const head = frame[0] as number
+  /** The envelope in `frame[start, end)`, or undefined when it needs the generic decoder. */
+  read(frame: Buffer, start: number, end: number): Envelope | undefined {
+    this.#end = end
+    const head = frame[start] as number
     if ((head & 0xf0) !== 0x80) return undefined
     const fields = head & 0x0f
-    this.#pos = 1
+    this.#pos = start + 1
     let seen = 0
     let tag: string | undefined
     let id: string | undefined
@@ -145,7 +144,7 @@ export class EnvelopeReader {
     }
   }
 
-  /** A MessagePack str of ASCII bytes; undefined for any other type or a non-ASCII byte. */
+  /** A MessagePack str; undefined for any other type, or for a non-ASCII byte in a cached string. */
   #string(buf: Buffer, cache: StringCache | undefined): string | undefined {
     const head = buf[this.#pos] as number
     let n: number
@@ -166,8 +165,8 @@ export class EnvelopeReader {
     if (end > this.#end) return undefined
     this.#pos = end
     if (cache !== undefined) return cache.read(buf, at, end)
-    for (let i = at; i < end; i++) if ((buf[i] as number) >= 0x80) return undefined
-    return buf.toString('latin1', at, end)
+    // Ids differ every frame: one native UTF-8 decode, no ASCII scan first.
+    return buf.toString('utf8', at, end)
   }
 
   /** A timestamp as our writer and common encoders write it. */

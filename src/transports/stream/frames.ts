@@ -3,10 +3,13 @@ import { SeamError } from '../../channel/errors.js'
 /** Bytes of the big-endian length before every frame. */
 export const LENGTH_BYTES = 4
 
+/** Receives one frame as `buf[start, end)`. Chunks are never reused, so views into `buf` stay valid. */
+export type OnFrame = (buf: Buffer, start: number, end: number) => void
+
 /**
  * Splits a byte stream into frames (4-byte big-endian length, then the
- * frame). Frames that fit in one chunk are handed out as views, without a
- * copy. A length is checked against `maxFrameBytes` before anything is
+ * frame). Frames that fit in one chunk are handed out as a range of that
+ * chunk, without a copy or even a view object. A length is checked against `maxFrameBytes` before anything is
  * allocated for it, so a hostile 4 GiB prefix costs nothing.
  */
 export class FrameDecoder {
@@ -35,7 +38,7 @@ export class FrameDecoder {
    * Feeds a chunk; calls `onFrame` for each complete frame, in order.
    * @throws SeamError `ERR_FRAME_TOO_LARGE` or `ERR_PROTOCOL` (empty frame).
    */
-  push(chunk: Buffer, onFrame: (frame: Buffer) => void): void {
+  push(chunk: Buffer, onFrame: OnFrame): void {
     if (this.#size > 0) {
       this.#parts.push(chunk)
       this.#size += chunk.length
@@ -57,7 +60,7 @@ export class FrameDecoder {
         this.#keep(chunk.subarray(off), LENGTH_BYTES + len)
         return
       }
-      onFrame(chunk.subarray(off + LENGTH_BYTES, off + LENGTH_BYTES + len))
+      onFrame(chunk, off + LENGTH_BYTES, off + LENGTH_BYTES + len)
       off += LENGTH_BYTES + len
     }
     if (off < end) this.#keep(chunk.subarray(off), LENGTH_BYTES)

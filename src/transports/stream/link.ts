@@ -224,9 +224,9 @@ export class StreamLink implements TransportLink {
     }
   }
 
-  readonly #onFrame = (frame: Buffer): void => {
+  readonly #onFrame = (buf: Buffer, start: number, end: number): void => {
     if (!this.#helloSeen) {
-      const hello = readHello(frame)
+      const hello = readHello(buf.subarray(start, end))
       this.#helloSeen = true
       this.#outbox.peerMaxFrameBytes = hello.maxFrameBytes
       this.#outbox.attach(this.#socket as Socket)
@@ -236,10 +236,10 @@ export class StreamLink implements TransportLink {
     }
     let delivery: StreamDelivery
     try {
-      delivery = new StreamDelivery(readEnvelope(frame))
+      delivery = new StreamDelivery(readEnvelope(buf, start, end))
     } catch (err) {
       // The frame boundary is intact, so only this message is lost, not the connection.
-      delivery = new StreamDelivery(undefined, { bytes: Buffer.from(frame), error: toSeamError(err, 'ERR_PROTOCOL', 'malformed envelope') })
+      delivery = new StreamDelivery(undefined, { bytes: Buffer.from(buf.subarray(start, end)), error: toSeamError(err, 'ERR_PROTOCOL', 'malformed envelope') })
     }
     const sink = this.#sink
     if (sink !== undefined) sink.deliver(delivery)
