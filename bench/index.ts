@@ -18,8 +18,11 @@ interface BenchModule {
 const dir = fileURLToPath(new URL('.', import.meta.url))
 // Compiled (.js, the normal case) or run from source (.ts, e.g. under tsx while developing).
 const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
+// `npm run bench -- tcp tls` runs only the named benchmarks.
+const only = process.argv.slice(2)
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(`.bench${ext}`))
+  .filter((f) => only.length === 0 || only.includes(f.slice(0, -`.bench${ext}`.length)))
   .sort()
 
 const rows: Row[] = []
