@@ -23,6 +23,14 @@ const REPLY_TO = 32
 const HEADERS = 64
 const BODY = 128
 
+/** Node's own Buffer method behind `toString('utf8', start, end)`, without that wrapper's argument handling. */
+type Utf8Slice = (this: Buffer, start: number, end: number) => string
+const utf8Slice = (Buffer.prototype as unknown as { utf8Slice?: Utf8Slice }).utf8Slice
+
+/** `buf.toString('utf8', start, end)`, minus ~25 ns of argument handling per call where Node has utf8Slice (every version so far). */
+const utf8: (buf: Buffer, start: number, end: number) => string =
+  typeof utf8Slice === 'function' ? (buf, start, end) => utf8Slice.call(buf, start, end) : (buf, start, end) => buf.toString('utf8', start, end)
+
 /** Recent strings by byte length: most envelope strings repeat, and a hit costs a compare, not an allocation. */
 class StringCache {
   readonly #bySize: (string | undefined)[] = []
@@ -166,7 +174,7 @@ export class EnvelopeReader {
     this.#pos = end
     if (cache !== undefined) return cache.read(buf, at, end)
     // Ids differ every frame: one native UTF-8 decode, no ASCII scan first.
-    return buf.toString('utf8', at, end)
+    return utf8(buf, at, end)
   }
 
   /** A timestamp as our writer and common encoders write it. */
