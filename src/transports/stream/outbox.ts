@@ -52,10 +52,12 @@ interface Batch {
 /**
  * Frames waiting for the socket. Envelopes are encoded straight into a slab
  * and written in one `write()` per tick (or per 16 frames or 64 KiB), which
- * is what makes small messages cheap. While the socket is writable a send resolves at
- * once; while it is backpressured or disconnected, sends wait for their batch
- * to be written, and the outbox is bounded: past its limits `send` rejects
- * with `ERR_OUTBOX_FULL` instead of growing without end.
+ * is what makes small messages cheap. While the socket is writable a send
+ * resolves at once (a request: once its batch is written); while it is
+ * backpressured or disconnected, sends wait for their batch to be written,
+ * and the outbox is bounded: past its limits `send` rejects with
+ * `ERR_OUTBOX_FULL` instead of growing without end. Batches not yet written
+ * when the connection drops go out on the next one.
  */
 export class Outbox {
   readonly #limits: OutboxLimits
@@ -117,12 +119,16 @@ export class Outbox {
     this.#queuedMessages++
     this.#queuedBytes += LENGTH_BYTES + len
     if (!this.#blocked) {
+      // A request counts as written only once its bytes reach the socket (its channel fails written
+      // requests when the connection drops, and keeps unwritten ones for the next connection), so it
+      // waits for its batch. Other sends resolve now, which spares a promise per message.
+      const done = env.replyTo === undefined ? RESOLVED : (this.#waiter ??= waiter()).promise
       if (this.#count >= this.#flushFrames) {
         this.#flushFrames *= 2
         this.#flush()
       } else if (this.#pos - this.#start >= FLUSH_AT) this.#flush()
       else this.#scheduled ??= setImmediate(this.#flushSoon)
-      return RESOLVED
+      return done
     }
     if (this.#pos - this.#start >= FLUSH_AT) this.#seal()
     this.#waiter ??= waiter()

@@ -1,0 +1,82 @@
+import type { Socket } from 'node:net'
+import { setImmediate as nextTurn } from 'node:timers/promises'
+import { describe, expect, it } from 'vitest'
+import type { Envelope } from '../../src/channel/envelope.js'
+import { Outbox } from '../../src/transports/stream/outbox.js'
+import { FrameDecoder } from '../../src/transports/stream/frames.js'
+import { readEnvelope } from '../../src/transports/stream/wire.js'
+
+const LIMITS = { maxMessages: 10_000, maxBytes: 1 << 24, maxFrameBytes: 1 << 20 }
+
+/** A socket that records each write() and the envelopes in it. */
+function fakeSocket(): { socket: Socket; writes: Buffer[]; ids: () => string[] } {
+  const writes: Buffer[] = []
+  const socket = { write: (b: Buffer) => (writes.push(Buffer.from(b)), true), once: () => socket } as unknown as Socket
+  const ids = (): string[] => {
+    const out: string[] = []
+    const d = new FrameDecoder(1 << 20)
+    for (const w of writes) d.push(w, (buf, start, end) => out.push(readEnvelope(buf, start, end).id))
+    return out
+  }
+  return { socket, writes, ids }
+}
+
+function env(id: string, request = false): Envelope {
+  return { tag: 'demo.Ping', id, ts: 0, ct: 'application/msgpack', replyTo: request ? '' : undefined, headers: {}, body: new Uint8Array([0x90]) }
+}
+
+/** Whether `p` has settled by now (after pending microtasks). */
+async function settled(p: Promise<void>): Promise<boolean> {
+  let done = false
+  void p.then(() => (done = true))
+  await Promise.resolve()
+  await Promise.resolve()
+  return done
+}
+
+describe('Outbox', () => {
+  it('a plain send resolves at once; a request only once its batch is written', async () => {
+    const outbox = new Outbox(LIMITS)
+    const { socket, writes } = fakeSocket()
+    outbox.attach(socket)
+    const plain = outbox.send(env('p1'))
+    const request = outbox.send(env('r1', true))
+    expect(await settled(plain)).toBe(true)
+    expect(await settled(request)).toBe(false)
+    expect(writes).toHaveLength(0)
+    await nextTurn()
+    expect(writes).toHaveLength(1)
+    expect(await settled(request)).toBe(true)
+  })
+
+  it('a request queued when the connection drops is written on the next one, not lost or failed', async () => {
+    const outbox = new Outbox(LIMITS)
+    const first = fakeSocket()
+    outbox.attach(first.socket)
+    const request = outbox.send(env('r1', true))
+    outbox.detach() // the connection dropped before the turn ended
+    await nextTurn()
+    expect(first.writes).toHaveLength(0)
+    expect(await settled(request)).toBe(false)
+    const second = fakeSocket()
+    outbox.attach(second.socket)
+    expect(second.ids()).toEqual(['r1'])
+    expect(await settled(request)).toBe(true)
+  })
+
+  it('writes a long burst in few writes: after 16 frames, then 32, 64, … and the rest at the end of the turn', async () => {
+    const outbox = new Outbox(LIMITS)
+    const { socket, writes, ids } = fakeSocket()
+    outbox.attach(socket)
+    const sent = Array.from({ length: 200 }, (_, i) => `m${i}`)
+    for (const id of sent) void outbox.send(env(id))
+    // 16 + 32 + 64 = 112 written within the turn, the other 88 at its end.
+    expect(writes).toHaveLength(3)
+    await nextTurn()
+    expect(writes).toHaveLength(4)
+    expect(ids()).toEqual(sent)
+    // A new turn starts again at 16.
+    for (let i = 0; i < 16; i++) void outbox.send(env(`n${i}`))
+    expect(writes).toHaveLength(5)
+  })
+})
