@@ -88,6 +88,23 @@ describe('tcp: connecting and listening', () => {
     expect(err.message).toMatch(/hello/)
   })
 
+  it('a peer that accepts and hangs up without a byte, again and again, fails connect fast, not after connectTimeoutMs', async () => {
+    let accepted = 0
+    const hangUp = createServer((s) => {
+      accepted++
+      s.destroy()
+    })
+    await new Promise<void>((resolve) => hangUp.listen(0, '127.0.0.1', resolve))
+    open.push({ close: () => new Promise<void>((resolve) => hangUp.close(() => resolve())) })
+    const port = (hangUp.address() as { port: number }).port
+    const err = await rejection(within(connect(`tcp://127.0.0.1:${port}`, { connectTimeoutMs: 60_000 }), 10_000, 'connect'))
+    expect(err.code).toBe('ERR_TRANSPORT')
+    expect(err.retriable).toBe(false)
+    expect(err.message).toMatch(/without a byte, 3 times in a row/)
+    expect(err.message).toMatch(/tls:\/\//)
+    expect(accepted).toBe(3)
+  })
+
   it.each([
     ['tcp://127.0.0.1', /port is missing/],
     ['tcp://:99', /host is missing/],

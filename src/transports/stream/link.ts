@@ -9,6 +9,9 @@ import type { ResolvedStreamOptions } from './options.js'
 import { Outbox } from './outbox.js'
 import { helloFrame, readEnvelope, readHello } from './wire.js'
 
+/** Silent hang-ups in a row after which a client stops retrying (see #silentClose). */
+const SILENT_CLOSES = 3
+
 /** A connection delivers in order and can always answer its sender; nothing is kept. */
 export const STREAM_FEATURES: TransportFeatures = Object.freeze({
   reply: true,
@@ -63,6 +66,10 @@ export class StreamLink implements TransportLink {
   #socket: Socket | undefined
   #decoder: FrameDecoder
   #helloSeen = false
+  /** Bytes have come in on the current socket. */
+  #heard = false
+  /** Connections in a row the peer accepted and then closed without sending a byte. */
+  #silentCloses = 0
   #failure: SeamError | undefined
   #socketError: Error | undefined
   #handshake: { resolve(): void; reject(err: SeamError): void } | undefined
@@ -183,6 +190,7 @@ export class StreamLink implements TransportLink {
     this.#socket = socket
     this.#decoder = new FrameDecoder(this.#options.maxFrameBytes)
     this.#helloSeen = false
+    this.#heard = false
     this.#failure = undefined
     this.#socketError = undefined
     socket.setNoDelay(true)
@@ -213,6 +221,7 @@ export class StreamLink implements TransportLink {
 
   #onData(socket: Socket, chunk: Buffer): void {
     if (socket !== this.#socket || this.#failure !== undefined) return
+    this.#heard = true
     if (!this.#helloSeen && this.#decoder.buffered === 0) {
       const foreign = sniffForeign(chunk)
       if (foreign !== undefined) return this.#fail(socket, new SeamError('ERR_PROTOCOL', `received ${foreign}`))
@@ -228,6 +237,7 @@ export class StreamLink implements TransportLink {
     if (!this.#helloSeen) {
       const hello = readHello(buf.subarray(start, end))
       this.#helloSeen = true
+      this.#silentCloses = 0
       this.#outbox.peerMaxFrameBytes = hello.maxFrameBytes
       this.#outbox.attach(this.#socket as Socket)
       this.#handshake?.resolve()
@@ -268,7 +278,7 @@ export class StreamLink implements TransportLink {
       (this.#socketError !== undefined ? toSeamError(this.#socketError, 'ERR_TRANSPORT', 'the connection failed') : undefined)
     if (this.#handshake !== undefined) {
       const explained = this.#failure === undefined ? this.#dialer?.beforeHello?.(this.#socketError) : undefined
-      this.#handshake.reject(explained ?? cause ?? new SeamError('ERR_TRANSPORT', 'the peer closed the connection before saying hello (a TLS server does that to a plaintext client: then use a tls:// URL)'))
+      this.#handshake.reject(explained ?? this.#silentClose() ?? cause ?? new SeamError('ERR_TRANSPORT', 'the peer closed the connection before saying hello (a TLS server does that to a plaintext client: then use a tls:// URL)'))
       this.#handshake = undefined
       // A client's dial or reconnect loop handles its own failed attempt; a server reports the peer and ends.
       if (this.#dialer === undefined) this.#emit((s) => s.ended(cause ?? new SeamError('ERR_PROTOCOL', 'the peer closed the connection before saying hello')))
@@ -289,6 +299,24 @@ export class StreamLink implements TransportLink {
       s.error(new SeamError('ERR_TRANSPORT', `connection lost (${lost.message}); reconnecting`, { cause: lost }))
     })
     void this.#reconnect()
+  }
+
+  /**
+   * A seam-channel peer says hello as soon as it accepts, so a peer that
+   * accepts and hangs up without a byte, again and again, speaks another
+   * protocol (a TLS server does this to a plaintext client). Retrying until
+   * connectTimeoutMs would only delay the same answer: the third time in a
+   * row, fail for good.
+   */
+  #silentClose(): SeamError | undefined {
+    if (this.#failure !== undefined || this.#heard || this.#dialer === undefined) return undefined
+    if (++this.#silentCloses < SILENT_CLOSES) return undefined
+    this.#silentCloses = 0
+    return new SeamError(
+      'ERR_TRANSPORT',
+      `the peer accepted the connection and closed it without a byte, ${SILENT_CLOSES} times in a row: it does not speak the seam-channel ${this.name}:// protocol (a TLS server does this to a plaintext client: then use a tls:// URL)`,
+      { retriable: false, cause: this.#socketError },
+    )
   }
 
   async #reconnect(): Promise<void> {
