@@ -46,6 +46,17 @@ describe('FrameDecoder', () => {
     }
   })
 
+  it('joins only the frame that straddles two chunks; the frames after it are read in place', () => {
+    const d = new FrameDecoder(1024)
+    const cut = 6 // inside the second frame, "hello world"
+    const second = Buffer.from(stream.subarray(cut))
+    const seen: { same: boolean; text: string }[] = []
+    d.push(stream.subarray(0, cut), () => undefined)
+    d.push(second, (buf, start, end) => seen.push({ same: buf === second, text: buf.toString('latin1', start, end) }))
+    expect(seen.map((f) => f.text)).toEqual(expected.slice(1))
+    expect(seen.map((f) => f.same)).toEqual([false, true])
+  })
+
   it('reads frames fed one byte at a time', () => {
     const d = new FrameDecoder(1024)
     const chunks = [...stream].map((b) => Buffer.from([b]))

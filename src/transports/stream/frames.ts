@@ -39,23 +39,30 @@ export class FrameDecoder {
    * @throws SeamError `ERR_FRAME_TOO_LARGE` or `ERR_PROTOCOL` (empty frame).
    */
   push(chunk: Buffer, onFrame: OnFrame): void {
-    if (this.#size > 0) {
-      this.#parts.push(chunk)
-      this.#size += chunk.length
-      // Large frames arrive in many chunks: join them once, when complete.
+    let off = 0
+    while (this.#size > 0) {
+      // Complete the held frame with just the bytes it lacks: joining the whole chunk would copy
+      // every byte once more (a TLS socket hands out 16 KiB records, so nearly every chunk starts
+      // inside a frame). Large frames arriving in many chunks are joined once, when complete.
+      if (off === chunk.length) return
+      const take = Math.min(this.#need - this.#size, chunk.length - off)
+      this.#parts.push(chunk.subarray(off, off + take))
+      this.#size += take
+      off += take
       if (this.#size < this.#need) return
-      chunk = Buffer.concat(this.#parts, this.#size)
+      const joined = Buffer.concat(this.#parts, this.#size)
+      if (this.#need === LENGTH_BYTES) {
+        // Only the length was held; now that it is known, hold it until the frame is complete.
+        this.#keep(joined, LENGTH_BYTES + this.#check(joined.readUInt32BE(0)))
+        continue
+      }
       this.#parts = []
       this.#size = 0
+      onFrame(joined, LENGTH_BYTES, joined.length)
     }
-    let off = 0
     const end = chunk.length
     while (end - off >= LENGTH_BYTES) {
-      const len = chunk.readUInt32BE(off)
-      if (len === 0) throw new SeamError('ERR_PROTOCOL', 'received a frame of 0 bytes; every frame holds an envelope')
-      if (len > this.#maxFrameBytes) {
-        throw new SeamError('ERR_FRAME_TOO_LARGE', `received a frame of ${len} bytes; the limit is ${this.#maxFrameBytes} (option maxFrameBytes)`)
-      }
+      const len = this.#check(chunk.readUInt32BE(off))
       if (end - off - LENGTH_BYTES < len) {
         this.#keep(chunk.subarray(off), LENGTH_BYTES + len)
         return
@@ -64,6 +71,15 @@ export class FrameDecoder {
       off += LENGTH_BYTES + len
     }
     if (off < end) this.#keep(chunk.subarray(off), LENGTH_BYTES)
+  }
+
+  /** A frame length, checked before anything is allocated for it. */
+  #check(len: number): number {
+    if (len === 0) throw new SeamError('ERR_PROTOCOL', 'received a frame of 0 bytes; every frame holds an envelope')
+    if (len > this.#maxFrameBytes) {
+      throw new SeamError('ERR_FRAME_TOO_LARGE', `received a frame of ${len} bytes; the limit is ${this.#maxFrameBytes} (option maxFrameBytes)`)
+    }
+    return len
   }
 
   #keep(rest: Buffer, need: number): void {
