@@ -13,7 +13,7 @@ import { RawWriter, rawReader, rawRequester } from './raw.js'
 import type { Row } from './report.js'
 import { compare } from './measure.js'
 
-const ROUNDS = 3
+const ROUNDS = 5
 const PIPELINED = 100_000
 
 function rawEchoServer(): Promise<{ server: NetServer; port: number; sockets: Set<Socket> }> {

@@ -1,11 +1,11 @@
 /**
  * How every benchmark measures: latency at one request in flight, throughput
- * at 64 in flight, and `compare`, which runs ours and the baseline in
- * interleaved rounds and keeps the best of each, so a burst of load from
- * elsewhere on the machine hurts both alike.
+ * at 64 in flight, and `compare`, which runs ours and the baseline back to
+ * back in each of several rounds and reports the round with the median ratio,
+ * so a slow spell of the machine hurts both figures of a row alike.
  */
 import type { Row } from './report.js'
-import { best, percentileUs } from './stats.js'
+import { medianRound, percentileUs } from './stats.js'
 
 /** One request: resolves with its reply. */
 export type Ask = (i: number) => Promise<unknown>
@@ -69,7 +69,7 @@ export interface CompareOptions {
   oneWay?: number
 }
 
-/** Warms both sides up, then measures them in interleaved rounds; returns best-of rows. */
+/** Warms both sides up, then measures them in interleaved rounds; each row is the round with the median ratio. */
 export async function compare(ours: Side, raw: Side, o: CompareOptions): Promise<Row[]> {
   const oneWayN = o.oneWay
   const sides = [ours, raw]
@@ -92,8 +92,7 @@ export async function compare(ours: Side, raw: Side, o: CompareOptions): Promise
   }
   const row = (name: string, v: number[][], unit: string, higherIsBetter: boolean): Row => ({
     name,
-    ours: best(v[0] as number[], higherIsBetter),
-    baseline: best(v[1] as number[], higherIsBetter),
+    ...medianRound(v[0] as number[], v[1] as number[]),
     unit,
     higherIsBetter,
   })

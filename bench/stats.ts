@@ -5,9 +5,16 @@ export function percentileUs(ns: Float64Array, p: number): number {
   return (ns[i] as number) / 1000
 }
 
-/** Best of `runs` figures: the highest when higher is better, else the lowest. */
-export function best(runs: number[], higherIsBetter: boolean): number {
-  return higherIsBetter ? Math.max(...runs) : Math.min(...runs)
+/**
+ * The round whose ratio `ours[i] / baseline[i]` is the median. Each round
+ * runs both sides back to back, so a slow spell of a shared machine slows both
+ * figures of a round alike; taking the best of each side separately could pair
+ * our figure from a fast spell with the baseline's from a slow one.
+ */
+export function medianRound(ours: number[], baseline: number[]): { ours: number; baseline: number } {
+  const order = ours.map((_, i) => i).sort((a, b) => (ours[a] as number) / (baseline[a] as number) - (ours[b] as number) / (baseline[b] as number))
+  const i = order[Math.floor((order.length - 1) / 2)] as number
+  return { ours: ours[i] as number, baseline: baseline[i] as number }
 }
 
 /** Resolves on the next turn of the event loop, after I/O callbacks. */

@@ -10,7 +10,7 @@
  * worker_thread would give the same, but a process also keeps garbage
  * collection and the libuv pool apart, which is closer to the real use.
  *
- * Each figure is the best of 3 rounds, ours and baseline interleaved, so a
+ * Each row is the median of 5 rounds, ours and baseline back to back, so a
  * burst of load from elsewhere on the machine hurts both alike.
  */
 import { fork } from 'node:child_process'
@@ -24,7 +24,7 @@ import type { PeerReady } from './tcp-peer.js'
 import type { Row } from './report.js'
 import { compare, oneWay } from './measure.js'
 
-const ROUNDS = 3
+const ROUNDS = 5
 const ONE_WAY = 400_000
 const PIPELINED = 100_000
 

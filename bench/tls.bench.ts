@@ -6,7 +6,7 @@
  *
  * As in tcp.bench.ts, the receiver runs in a child process: this file forks
  * itself with --seam-tls-peer and hosts ours and the raw servers there.
- * Each figure is the best of 3 rounds, ours and baseline interleaved.
+ * Each row is the median of 5 rounds, ours and baseline back to back.
  */
 import { fork } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -23,7 +23,7 @@ import type { Row } from './report.js'
 import { compare, oneWay } from './measure.js'
 
 const PEER_FLAG = '--seam-tls-peer'
-const ROUNDS = 3
+const ROUNDS = 5
 const ONE_WAY = 200_000
 const PIPELINED = 100_000
 
