@@ -133,9 +133,10 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
 
   /**
    * Sends `value` as a message of `type`, fire and forget. Resolves once the
-   * message is handed to the socket (stream transports, respecting
-   * backpressure) or confirmed by the broker. A receiver that rejects it
-   * reports through `onError`.
+   * message is queued for the socket (stream transports: at once while the
+   * socket keeps up, else once written, so awaiting follows backpressure) or
+   * confirmed by the broker. A receiver that rejects it reports through
+   * `onError`.
    * @throws SeamError `ERR_CLOSED`, `ERR_OUTBOX_FULL`, `ERR_FRAME_TOO_LARGE`, `ERR_TRANSPORT`.
    */
   send<A, O>(type: MessageType<string, A, O>, value: A, options?: SendOptions): Promise<void> {

@@ -91,9 +91,12 @@ export interface TransportLink {
   /** Starts delivering to `sink`. Called once, right after the channel is built. */
   start(sink: LinkSink): void
   /**
-   * Queues an envelope. Resolves once it is handed to the socket (stream
-   * transports) or confirmed by the broker; rejects with a SeamError
-   * (`ERR_OUTBOX_FULL`, `ERR_CLOSED`, `ERR_FRAME_TOO_LARGE`, `ERR_TRANSPORT`).
+   * Queues an envelope. Resolves once it is queued for the socket (stream
+   * transports) or confirmed by the broker; a request (it has `replyTo`) only
+   * once it is on the wire, because its channel fails the requests written to
+   * a connection that drops and keeps the others for the next one. Rejects
+   * with a SeamError (`ERR_OUTBOX_FULL`, `ERR_CLOSED`, `ERR_FRAME_TOO_LARGE`,
+   * `ERR_TRANSPORT`).
    */
   send(envelope: Envelope, route?: RouteOptions): Promise<void>
   /**
