@@ -142,7 +142,7 @@ describe('tcp: connecting and listening', () => {
 })
 
 describe('tcp: reconnect', () => {
-  it('messages sent while the server is down wait in the outbox and arrive after it restarts', async () => {
+  it('messages and requests sent while the server is down wait in the outbox and arrive after it restarts', async () => {
     const first = await startServer()
     const port = Number(new URL(first.url).port)
     const errors = collectErrors()
@@ -156,12 +156,15 @@ describe('tcp: reconnect', () => {
     expect(errors.errors.some((e) => e.code === 'ERR_TRANSPORT')).toBe(true)
 
     const sends = [1, 2, 3].map((seq) => client.send(Ping, { seq }))
+    // A request made while down was never written, so it waits for the next connection rather than failing.
+    const asked = client.request(Ping, { seq: 9 }, { expect: Pong, timeoutMs: 10_000 })
     const received: number[] = []
     const second = await listen(`tcp://127.0.0.1:${port}`, { registry: serverRegistry(received) })
     open.push(second)
     await within(Promise.all(sends), 10_000, 'the waiting sends')
-    await waitFor(() => received.length === 3, 10_000, 'the waiting messages to reach the restarted server')
-    expect(received).toEqual([1, 2, 3])
+    await expect(within(asked, 10_000, 'the waiting request')).resolves.toEqual({ seq: 9 })
+    await waitFor(() => received.length === 4, 10_000, 'the waiting messages to reach the restarted server')
+    expect(received).toEqual([1, 2, 3, 9])
     expect(states).toEqual(['down', 'up'])
     await expect(client.request(Ping, { seq: 4 }, { expect: Pong, timeoutMs: 5000 })).resolves.toEqual({ seq: 4 })
   })
