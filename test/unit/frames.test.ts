@@ -57,6 +57,25 @@ describe('FrameDecoder', () => {
     expect(seen.map((f) => f.same)).toEqual([false, true])
   })
 
+  it('reads 500 frames of random sizes cut into random chunks (seeded)', () => {
+    let seed = 42
+    const rand = (n: number): number => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31
+      return seed % n
+    }
+    const bodies = Array.from({ length: 500 }, (_, i) => Buffer.alloc(1 + rand(3000), i & 0xff))
+    const all = Buffer.concat(bodies.map(frame))
+    const chunks: Buffer[] = []
+    for (let at = 0; at < all.length; ) {
+      const n = 1 + rand(rand(2) === 0 ? 16 : 8192)
+      chunks.push(all.subarray(at, at + n))
+      at += n
+    }
+    const d = new FrameDecoder(4096)
+    expect(feed(d, chunks)).toEqual(bodies.map((b) => b.toString('latin1')))
+    expect(d.buffered).toBe(0)
+  })
+
   it('reads frames fed one byte at a time', () => {
     const d = new FrameDecoder(1024)
     const chunks = [...stream].map((b) => Buffer.from([b]))
