@@ -10,10 +10,10 @@ import { errorOfReply } from './error-reply.js'
 import { AuthorizationGate } from './gate.js'
 import { Settlement } from './settle.js'
 import { Events } from './events.js'
-import type { Authorize, ChannelOptions, RequestOptions, SendOptions } from './options.js'
+import type { Authorize, RequestOptions, SendOptions } from './options.js'
 import type { PeerInfo } from './peer.js'
 import { PendingRequests } from './pending.js'
-import { resolveChannelOptions } from './resolve-options.js'
+import type { ResolvedChannelOptions } from './resolve-options.js'
 import type { Delivery, LinkSink, RouteOptions, TransportFeatures, TransportLink } from './transport.js'
 
 /** Events of {@link Channel.events}. */
@@ -85,9 +85,8 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
   readonly #closed: Promise<void | Error>
   #resolveClosed!: (result: void | Error) => void
 
-  /** @internal Channels come from `connect` and `listen`. */
-  constructor(link: TransportLink, options: ChannelOptions = {}, extras: ChannelExtras = {}) {
-    const o = resolveChannelOptions(options, `${link.name} channel`, link.features)
+  /** @internal Channels come from `connect` and `listen`, which read and check the options. */
+  constructor(link: TransportLink, o: ResolvedChannelOptions, extras: ChannelExtras = {}) {
     this.#link = link
     this.transport = link.name
     this.features = link.features

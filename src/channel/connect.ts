@@ -2,7 +2,7 @@ import { TRANSPORTS } from '../transports/index.js'
 import { Channel } from './channel.js'
 import { SeamError } from './errors.js'
 import type { ConnectOptions, ListenOptions } from './options.js'
-import { resolveChannelOptions } from './resolve-options.js'
+import { checkFeatures, resolveChannelOptions } from './resolve-options.js'
 import { Server } from './server.js'
 import type { TransportProvider } from './transport.js'
 import { parseUrl } from './url.js'
@@ -25,10 +25,13 @@ async function providerFor(url: URL): Promise<TransportProvider> {
  */
 export async function connect(url: string | URL, options: ConnectOptions = {}): Promise<Channel> {
   const parsed = parseUrl(url)
+  // Read before dialing, so a bad option fails without touching the network.
+  const resolved = resolveChannelOptions(options, 'connect')
   const provider = await providerFor(parsed)
   const link = await provider.connect(parsed, options)
   try {
-    return new Channel(link, options)
+    checkFeatures(resolved, link.features, `connect(${link.name})`)
+    return new Channel(link, resolved)
   } catch (err) {
     await link.close(0)
     throw err
@@ -42,12 +45,12 @@ export async function connect(url: string | URL, options: ConnectOptions = {}): 
  */
 export async function listen(url: string | URL, options: ListenOptions = {}): Promise<Server> {
   const parsed = parseUrl(url)
-  // One registry for every peer, and bad options fail here rather than on the first peer.
-  const shared: ListenOptions = { ...options, registry: resolveChannelOptions(options, 'listen').registry }
+  // Read once, before binding: a bad option fails the call without touching a port, and every peer shares the registry.
+  const resolved = resolveChannelOptions(options, 'listen')
   const provider = await providerFor(parsed)
-  const listener = await provider.listen(parsed, shared)
+  const listener = await provider.listen(parsed, options)
   try {
-    return new Server(listener, shared)
+    return new Server(listener, options, resolved)
   } catch (err) {
     await listener.close()
     throw err

@@ -18,22 +18,33 @@ export interface ResolvedChannelOptions {
 
 /**
  * Reads and checks channel options; throws `ERR_BAD_ARGUMENT` naming the bad
- * one. `listen` calls it once up front so a bad option fails the call, not the
- * first peer.
+ * one. With `features`, also checks that the transport can do what they ask
+ * (see {@link checkFeatures}). `listen` calls it once, before binding, and
+ * hands the result to every peer channel.
  */
 export function resolveChannelOptions(options: ChannelOptions, where: string, features?: TransportFeatures): ResolvedChannelOptions {
+  const resolved = readChannelOptions(options, where)
+  if (features !== undefined) checkFeatures(resolved, features, where)
+  return resolved
+}
+
+/** Refuses options the transport cannot honour: a dead-letter destination name on a connection, which cannot route. */
+export function checkFeatures(o: ResolvedChannelOptions, features: TransportFeatures, where: string): void {
+  if (typeof o.deadLetter === 'string' && usesDeadLetter(o.policies) && features.connected) {
+    throw new SeamError(
+      'ERR_BAD_ARGUMENT',
+      `${where}: "deadLetter" is a destination name ("${o.deadLetter}"), but a connection has nowhere to route it; give a sink instead, e.g. { deadLetter: otherChannel }`,
+    )
+  }
+}
+
+function readChannelOptions(options: ChannelOptions, where: string): ResolvedChannelOptions {
   const registry = options.registry ?? new Registry()
   if (!(registry instanceof Registry)) throw new SeamError('ERR_BAD_ARGUMENT', `${where}: option "registry" must be a Registry`)
   const policies = Object.freeze(readPolicies(options, registry.policies, where))
   const deadLetter = options.deadLetter ?? registry.deadLetter
   if (usesDeadLetter(policies) && deadLetter === undefined) {
     throw new SeamError('ERR_BAD_ARGUMENT', `${where}: a policy is 'dead-letter' but option "deadLetter" is not set`)
-  }
-  if (typeof deadLetter === 'string' && usesDeadLetter(policies) && features?.connected === true) {
-    throw new SeamError(
-      'ERR_BAD_ARGUMENT',
-      `${where}: "deadLetter" is a destination name ("${deadLetter}"), but a connection has nowhere to route it; give a sink instead, e.g. { deadLetter: otherChannel }`,
-    )
   }
   if (options.onError !== undefined && typeof options.onError !== 'function') {
     throw new SeamError('ERR_BAD_ARGUMENT', `${where}: option "onError" must be a function`)

@@ -1,7 +1,7 @@
 import { Channel } from './channel.js'
-import { toSeamError, type SeamError } from './errors.js'
-import { Events, logError } from './events.js'
-import { resolveChannelOptions } from './resolve-options.js'
+import { toSeamError } from './errors.js'
+import { Events } from './events.js'
+import { checkFeatures, type ResolvedChannelOptions } from './resolve-options.js'
 import type { ListenOptions } from './options.js'
 import type { TransportLink, TransportListener } from './transport.js'
 
@@ -22,22 +22,23 @@ export class Server implements AsyncDisposable {
   /** Peer events. */
   readonly events = new Events<ServerEvents>()
   readonly #listener: TransportListener
-  readonly #options: ListenOptions
+  readonly #authorize: ListenOptions['authorize']
+  readonly #resolved: ResolvedChannelOptions
   readonly #peers = new Set<Channel>()
   #closing: Promise<void> | undefined
   readonly #closed: Promise<void | Error>
   #resolveClosed!: (result: void | Error) => void
 
   /** @internal Servers come from `listen`. */
-  constructor(listener: TransportListener, options: ListenOptions) {
+  constructor(listener: TransportListener, options: ListenOptions, resolved: ResolvedChannelOptions) {
+    checkFeatures(resolved, listener.features, `listen(${listener.url})`)
     this.#listener = listener
-    this.#options = options
+    this.#authorize = options.authorize
+    this.#resolved = resolved
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve))
-    resolveChannelOptions(options, `listen(${listener.url})`, listener.features)
-    const onError = options.onError ?? options.registry?.onError ?? logError
     listener.start(
-      (link) => this.#accept(link, onError),
-      (err) => onError(err),
+      (link) => this.#accept(link),
+      (err) => resolved.onError(err),
     )
   }
 
@@ -70,16 +71,16 @@ export class Server implements AsyncDisposable {
     return this.close()
   }
 
-  #accept(link: TransportLink, onError: (err: SeamError) => void): void {
+  #accept(link: TransportLink): void {
     if (this.#closing !== undefined) {
       void link.close(0)
       return
     }
     let channel: Channel
     try {
-      channel = new Channel(link, this.#options, { authorize: this.#options.authorize })
+      channel = new Channel(link, this.#resolved, { authorize: this.#authorize })
     } catch (err) {
-      onError(toSeamError(err, 'ERR_BAD_ARGUMENT', 'could not set up a peer channel'))
+      this.#resolved.onError(toSeamError(err, 'ERR_BAD_ARGUMENT', 'could not set up a peer channel'))
       void link.close(0)
       return
     }
