@@ -77,6 +77,8 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
   readonly #settlement: Settlement
   readonly #pending = new PendingRequests<Envelope>()
   readonly #abort = new AbortController()
+  /** `#abort.signal`, kept: the getter would run once per dispatched message. */
+  readonly #signal = this.#abort.signal
   readonly #source: DispatchSource
   #inflight = 0
   #onIdle: (() => void) | undefined
@@ -304,7 +306,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
   }
 
   #dispatch(d: Delivery, env: Envelope): void {
-    this.#track(this.registry.dispatch(env, this.#source, this.#policies, this.#abort.signal), d, env)
+    this.#track(this.registry.dispatch(env, this.#source, this.#policies, this.#signal), d, env)
   }
 
   #forbid(d: Delivery, env: Envelope): void {

@@ -85,6 +85,8 @@ export type Decoded<A> = { ok: true; value: A } | { ok: false; case: 'undecodabl
 
 interface Entry {
   readonly type: AnyMessageType
+  /** `decodesToItself(type.codec)`, worked out once at registration rather than per message. */
+  readonly plain: boolean
   handler: Handler<unknown> | undefined
 }
 
@@ -187,6 +189,10 @@ export class Registry {
 
   /** Decodes an envelope's body as `type` with the serde named by its content type. */
   decode<A>(type: MessageType<string, A, unknown>, env: Envelope): Decoded<A> {
+    return this.#decode(type, decodesToItself(type.codec), env)
+  }
+
+  #decode<A>(type: MessageType<string, A, unknown>, plain: boolean, env: Envelope): Decoded<A> {
     const serde = this.serdes.get(env.ct)
     if (serde === undefined) {
       const known = this.serdes.contentTypes().join(', ')
@@ -199,7 +205,7 @@ export class Registry {
       return undecodable(env, `body of "${env.tag}" is not valid ${env.ct}: ${err instanceof Error ? err.message : String(err)}`, err)
     }
     // A value that passes `is` decodes to itself for most codecs, and `is` allocates nothing.
-    if (decodesToItself(type.codec) && type.codec.is(raw)) return { ok: true, value: raw as A }
+    if (plain && type.codec.is(raw)) return { ok: true, value: raw as A }
     const result = type.codec.decode(raw)
     if (isLeft(result)) {
       const error = new SeamError('ERR_INVALID_PAYLOAD', `payload of "${env.tag}" failed its codec: ${describeErrors(result.left)}`, {
@@ -226,7 +232,7 @@ export class Registry {
           : `message type "${env.tag}" is registered but has no handler; add one with registry.on()`
       return this.applyPolicy('unregistered', env, new SeamError('ERR_UNREGISTERED_TAG', message, { tag: env.tag, id: env.id }), policies)
     }
-    const decoded = this.decode(entry.type, env)
+    const decoded = this.#decode(entry.type, entry.plain, env)
     if (!decoded.ok) return this.applyPolicy(decoded.case, env, decoded.error, policies)
     return this.#run(entry.handler, decoded.value, new Context(env, source), policies, signal, 0)
   }
@@ -313,7 +319,7 @@ export class Registry {
       }
       return existing
     }
-    const entry: Entry = { type, handler: undefined }
+    const entry: Entry = { type, plain: decodesToItself(type.codec), handler: undefined }
     this.#byTag.set(type.tag, entry)
     return entry
   }
