@@ -159,26 +159,37 @@ export class EnvelopeReader {
   /** A MessagePack str; undefined for any other type, or for a non-ASCII byte in a cached string. */
   #string(buf: Buffer, cache: StringCache | undefined): string | undefined {
     const head = buf[this.#pos] as number
-    let n: number
-    let at: number
-    if ((head & 0xe0) === 0xa0) {
-      n = head & 0x1f
-      at = this.#pos + 1
-    } else if (head === 0xd9) {
-      if (this.#pos + 2 > this.#end) return undefined
-      n = buf[this.#pos + 1] as number
-      at = this.#pos + 2
-    } else if (head === 0xda) {
-      if (this.#pos + 3 > this.#end) return undefined
-      n = buf.readUInt16BE(this.#pos + 1)
-      at = this.#pos + 3
-    } else return undefined
-    const end = at + n
-    if (end > this.#end) return undefined
-    this.#pos = end
-    if (cache !== undefined) return cache.read(buf, at, end)
+    const at = this.#payload(buf, (head & 0xe0) === 0xa0 ? 0 : head === 0xd9 ? 1 : head === 0xda ? 2 : -1)
+    if (at < 0) return undefined
+    if (cache !== undefined) return cache.read(buf, at, this.#pos)
     // Ids differ every frame: one native UTF-8 decode, no ASCII scan first.
-    return utf8(buf, at, end)
+    return utf8(buf, at, this.#pos)
+  }
+
+  /** A MessagePack bin, as a view of the frame. */
+  #binary(buf: Buffer): Uint8Array | undefined {
+    const head = buf[this.#pos] as number
+    const at = this.#payload(buf, head === 0xc4 ? 1 : head === 0xc5 ? 2 : head === 0xc6 ? 4 : -1)
+    if (at < 0) return undefined
+    // A plain view: a Buffer's subclass constructor costs more, and the body is only read.
+    return new Uint8Array(buf.buffer, buf.byteOffset + at, this.#pos - at)
+  }
+
+  /**
+   * Skips a str or bin whose length follows its head byte in `size` bytes (0:
+   * in the head's low five bits; -1: not a str or bin). Returns where its
+   * bytes start and leaves #pos at their end; -1 when it runs past the frame.
+   */
+  #payload(buf: Buffer, size: number): number {
+    if (size < 0) return -1
+    const p = this.#pos
+    const at = p + 1 + size
+    if (at > this.#end) return -1
+    const n =
+      size === 0 ? (buf[p] as number) & 0x1f : size === 1 ? (buf[p + 1] as number) : size === 2 ? buf.readUInt16BE(p + 1) : buf.readUInt32BE(p + 1)
+    if (at + n > this.#end) return -1
+    this.#pos = at + n
+    return at
   }
 
   /** A timestamp as our writer and common encoders write it. */
@@ -193,29 +204,6 @@ export class EnvelopeReader {
     if (size === 0 || at + size > this.#end) return undefined
     this.#pos = at + size
     return size === 8 ? buf.readDoubleBE(at) : size === 4 ? buf.readUInt32BE(at) : size === 2 ? buf.readUInt16BE(at) : (buf[at] as number)
-  }
-
-  #binary(buf: Buffer): Uint8Array | undefined {
-    const head = buf[this.#pos] as number
-    let n: number
-    let at: number
-    if (head === 0xc4) {
-      if (this.#pos + 2 > this.#end) return undefined
-      n = buf[this.#pos + 1] as number
-      at = this.#pos + 2
-    } else if (head === 0xc5) {
-      if (this.#pos + 3 > this.#end) return undefined
-      n = buf.readUInt16BE(this.#pos + 1)
-      at = this.#pos + 3
-    } else if (head === 0xc6) {
-      if (this.#pos + 5 > this.#end) return undefined
-      n = buf.readUInt32BE(this.#pos + 1)
-      at = this.#pos + 5
-    } else return undefined
-    if (at + n > this.#end) return undefined
-    this.#pos = at + n
-    // A plain view: a Buffer's subclass constructor costs more, and the body is only read.
-    return new Uint8Array(buf.buffer, buf.byteOffset + at, n)
   }
 
   #headers(buf: Buffer): Record<string, string> | undefined {
