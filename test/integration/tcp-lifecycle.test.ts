@@ -2,6 +2,7 @@ import { createServer } from 'node:net'
 import * as t from 'io-ts'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, defineMessage, listen, Registry, SeamError, type Channel, type ConnectOptions, type ListenOptions, type Server } from '../../src/index.js'
+import { helloFrame } from '../../src/transports/stream/wire.js'
 import { collectErrors, waitFor } from '../helpers.js'
 
 const Ping = defineMessage('test.Ping', t.type({ seq: t.number }))
@@ -103,6 +104,35 @@ describe('tcp: connecting and listening', () => {
     expect(err.message).toMatch(/without a byte, 3 times in a row/)
     expect(err.message).toMatch(/tls:\/\//)
     expect(accepted).toBe(3)
+  })
+
+  it('silent hang-ups only count in a row: a peer that answered in between resets the count', async () => {
+    // Connection 1 says hello and is then dropped; while reconnecting, the client meets two silent
+    // hang-ups, one peer that answers (HTTP, refused as ERR_PROTOCOL), one more silent hang-up, and
+    // then a hello again. Never three silent ones in a row, so it must reconnect without calling the
+    // server a non-seam-channel peer.
+    let accepted = 0
+    const peers: import('node:net').Socket[] = []
+    const odd = createServer((s) => {
+      peers.push(s)
+      s.on('error', () => undefined)
+      const n = ++accepted
+      if (n === 1 || n === 6) s.write(helloFrame(1 << 20))
+      else if (n === 4) s.write('HTTP/1.1 400 Bad Request\r\n\r\n')
+      else s.destroy()
+      if (n === 1) setImmediate(() => s.destroy())
+    })
+    await new Promise<void>((resolve) => odd.listen(0, '127.0.0.1', resolve))
+    open.push({ close: () => new Promise<void>((resolve) => (peers.forEach((s) => s.destroy()), odd.close(() => resolve()))) })
+    const port = (odd.address() as { port: number }).port
+    const errors = collectErrors()
+    const client = await startClient(`tcp://127.0.0.1:${port}`, { reconnect: { initialDelayMs: 10, maxDelayMs: 20 }, onError: errors.onError })
+    const states: string[] = []
+    client.events.on('status', (state) => void states.push(state))
+    await waitFor(() => states.includes('up'), 10_000, 'the client to reconnect on the sixth connection')
+    expect(accepted).toBe(6)
+    expect(errors.errors.some((e) => e.code === 'ERR_PROTOCOL')).toBe(true)
+    expect(errors.errors.filter((e) => /times in a row/.test(e.message))).toEqual([])
   })
 
   it.each([

@@ -309,7 +309,12 @@ export class StreamLink implements TransportLink {
    * row, fail for good.
    */
   #silentClose(): SeamError | undefined {
-    if (this.#failure !== undefined || this.#heard || this.#dialer === undefined) return undefined
+    if (this.#dialer === undefined) return undefined
+    if (this.#failure !== undefined || this.#heard) {
+      // This peer did answer: the hang-ups are no longer in a row.
+      this.#silentCloses = 0
+      return undefined
+    }
     if (++this.#silentCloses < SILENT_CLOSES) return undefined
     this.#silentCloses = 0
     return new SeamError(

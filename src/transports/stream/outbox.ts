@@ -51,8 +51,8 @@ interface Batch {
 
 /**
  * Frames waiting for the socket. Envelopes are encoded straight into a slab
- * and written in one `write()` per tick (or per 16 frames or 64 KiB), which
- * is what makes small messages cheap. While the socket is writable a send
+ * and written in one `write()` per tick (sooner after 16, 32, 64, … frames
+ * or 64 KiB; see FLUSH_FRAMES), which is what makes small messages cheap. While the socket is writable a send
  * resolves at once (a request: once its batch is written); while it is
  * backpressured or disconnected, sends wait for their batch to be written,
  * and the outbox is bounded: past its limits `send` rejects with
