@@ -54,3 +54,16 @@ export function codeOf(fn: () => unknown): string | undefined {
   }
   return undefined
 }
+
+/** The SeamError `p` rejects with. Fails the test when `p` resolves, closing what it resolved to (a channel, a server). */
+export async function rejection(p: Promise<unknown>): Promise<SeamError> {
+  let value: unknown
+  try {
+    value = await p
+  } catch (err) {
+    expect(err).toBeInstanceOf(SeamError)
+    return err as SeamError
+  }
+  if (typeof (value as { close?: unknown } | null)?.close === 'function') await (value as { close(): Promise<unknown> }).close()
+  throw new Error('expected a rejection, but it resolved')
+}

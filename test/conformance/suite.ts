@@ -7,7 +7,6 @@ import * as t from 'io-ts'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   Registry,
-  SeamError,
   connect,
   defineMessage,
   type Channel,
@@ -17,6 +16,7 @@ import {
   type Serde,
   type Server,
 } from '../../src/index.js'
+import { collectErrors, rejection } from '../helpers.js'
 import type { ConformanceTarget } from './target.js'
 
 export type { ConformanceTarget } from './target.js'
@@ -34,21 +34,6 @@ async function until(ok: () => boolean, what: string, ms = 10_000): Promise<void
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 5))
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<SeamError> {
-  try {
-    await p
-  } catch (err) {
-    expect(err).toBeInstanceOf(SeamError)
-    return err as SeamError
-  }
-  throw new Error('expected a rejection, but it resolved')
-}
-
-function errorLog(): { errors: SeamError[]; onError: (e: SeamError) => void } {
-  const errors: SeamError[] = []
-  return { errors, onError: (e) => void errors.push(e) }
 }
 
 /** Registers the whole suite for `target` inside a describe block named after it. */
@@ -173,8 +158,8 @@ export function runConformance(target: ConformanceTarget): void {
       })
 
       it('reject: a plain send is reported, never silently lost', async () => {
-        const server = errorLog()
-        const client = errorLog()
+        const server = collectErrors()
+        const client = collectErrors()
         const { registry } = echo({ onError: server.onError })
         const { client: ch } = await pair({ registry }, { onError: client.onError })
         await ch.send(Unknown, { note: 'x' })
@@ -188,7 +173,7 @@ export function runConformance(target: ConformanceTarget): void {
         const { registry } = echo({ unregistered: 'drop' })
         const seen: string[] = []
         registry.events.on('outcome', (o, env) => seen.push(`${o.case}/${o.action}/${env.tag}`))
-        const client = errorLog()
+        const client = collectErrors()
         const { client: ch } = await pair({ registry }, { onError: client.onError })
         await ch.send(Unknown, { note: 'x' })
         await until(() => seen.length === 1, 'the drop outcome')
@@ -291,7 +276,7 @@ export function runConformance(target: ConformanceTarget): void {
       })
 
       it('after the last retry, rejects: reported on both sides, never silent', async () => {
-        const server = errorLog()
+        const server = collectErrors()
         const registry = new Registry({ retries: 2, backoffMs: 1, onError: server.onError })
         let attempts = 0
         registry.on(Ping, () => {

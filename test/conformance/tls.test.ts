@@ -1,11 +1,9 @@
-import { afterAll } from 'vitest'
 import { connect, listen } from '../../src/index.js'
-import { makeTestPki } from '../helpers/certs.js'
+import { testPkiForFile } from '../helpers/certs.js'
 import { runConformance } from './suite.js'
 
 // The whole suite runs with mutual TLS: the strictest setup is the one that must keep every promise.
-const pki = makeTestPki()
-afterAll(() => pki.cleanup())
+const pki = testPkiForFile()
 
 runConformance({
   name: 'tls',

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { afterAll } from 'vitest'
 import { csr, issued, makeCa, openssl, sign, type Issued } from '../../examples/tls-client/certs.js'
 
 export type { Issued } from '../../examples/tls-client/certs.js'
@@ -80,4 +81,11 @@ export function makeTestPki(): TestPki {
     rmSync(dir, { recursive: true, force: true })
     throw new Error(`making test certificates failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
+}
+
+/** A test PKI for the calling test file: made when the file loads, removed after its last test. */
+export function testPkiForFile(): TestPki {
+  const pki = makeTestPki()
+  afterAll(() => pki.cleanup())
+  return pki
 }

@@ -3,7 +3,7 @@ import * as t from 'io-ts'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, defineMessage, listen, Registry, SeamError, type Channel, type ConnectOptions, type ListenOptions, type Server } from '../../src/index.js'
 import { helloFrame } from '../../src/transports/stream/wire.js'
-import { collectErrors, waitFor } from '../helpers.js'
+import { collectErrors, rejection, waitFor } from '../helpers.js'
 
 const Ping = defineMessage('test.Ping', t.type({ seq: t.number }))
 const Pong = defineMessage('test.Pong', t.type({ seq: t.number }))
@@ -45,15 +45,6 @@ async function freePort(): Promise<number> {
   const port = (s.address() as { port: number }).port
   await new Promise<void>((resolve) => s.close(() => resolve()))
   return port
-}
-
-async function rejection(p: Promise<unknown>): Promise<SeamError> {
-  const result = await p.then(
-    () => new Error('expected a rejection, but it resolved'),
-    (err: unknown) => err,
-  )
-  expect(result).toBeInstanceOf(SeamError)
-  return result as SeamError
 }
 
 /** Settles with `p`, or rejects after `ms` (a guard so a hang fails fast and clearly). */

@@ -4,22 +4,18 @@
  */
 import { X509Certificate } from 'node:crypto'
 import * as t from 'io-ts'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Registry, SeamError, connect, defineMessage, type Authorize, type Channel, type PeerInfo, type Server, type TlsOptions } from '../../src/index.js'
 import { connectTls, listenTls, splitAltNames } from '../../src/transports/tls/index.js'
 import { closedAfterEach, waitFor } from '../helpers.js'
-import { makeTestPki, type Issued, type TestPki } from '../helpers/certs.js'
+import { testPkiForFile, type Issued } from '../helpers/certs.js'
 
 const Ping = defineMessage('tls.Ping', t.type({ seq: t.number }))
 const Pong = defineMessage('tls.Pong', t.type({ seq: t.number }))
 const Shutdown = defineMessage('tls.admin.Shutdown', t.type({ reason: t.string }))
 const Done = defineMessage('tls.admin.Done', t.type({ ok: t.boolean }))
 
-let pki: TestPki
-beforeAll(() => {
-  pki = makeTestPki()
-})
-afterAll(() => pki.cleanup())
+const pki = testPkiForFile()
 
 const open = closedAfterEach()
 

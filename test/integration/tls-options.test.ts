@@ -5,19 +5,15 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as t from 'io-ts'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Registry, SeamError, connect, defineMessage, listen, type Channel, type ConnectOptions, type ListenOptions, type Server, type TlsOptions } from '../../src/index.js'
 import { closedAfterEach, waitFor } from '../helpers.js'
-import { makeTestPki, type TestPki } from '../helpers/certs.js'
+import { testPkiForFile } from '../helpers/certs.js'
 
 const Ping = defineMessage('tls.Ping', t.type({ seq: t.number }))
 const Pong = defineMessage('tls.Pong', t.type({ seq: t.number }))
 
-let pki: TestPki
-beforeAll(() => {
-  pki = makeTestPki()
-})
-afterAll(() => pki.cleanup())
+const pki = testPkiForFile()
 
 const open = closedAfterEach()
 

@@ -4,33 +4,18 @@
  * serving good peers. Certificates are made at test time (test/helpers/certs.ts).
  */
 import * as t from 'io-ts'
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { Registry, SeamError, connect, defineMessage, listen, type Channel, type ConnectOptions, type Server, type TlsOptions } from '../../src/index.js'
-import { closedAfterEach, waitFor } from '../helpers.js'
-import { makeTestPki, type Issued, type TestPki } from '../helpers/certs.js'
+import { closedAfterEach, rejection, waitFor } from '../helpers.js'
+import { testPkiForFile, type Issued } from '../helpers/certs.js'
 
 const Ping = defineMessage('tls.Ping', t.type({ seq: t.number }))
 const Pong = defineMessage('tls.Pong', t.type({ seq: t.number, from: t.string }))
 
-let pki: TestPki
-beforeAll(() => {
-  pki = makeTestPki()
-})
-afterAll(() => pki.cleanup())
+const pki = testPkiForFile()
 
 const open = closedAfterEach()
 
-
-async function rejection(p: Promise<unknown>): Promise<SeamError> {
-  try {
-    const value = await p
-    if (value !== null && typeof value === 'object' && 'close' in value) open.push(value as Channel)
-  } catch (err) {
-    expect(err).toBeInstanceOf(SeamError)
-    return err as SeamError
-  }
-  throw new Error('expected a rejection, but it resolved')
-}
 
 /** A TLS echo server whose errors are collected. */
 async function startServer(tls: TlsOptions): Promise<{ server: Server; errors: SeamError[] }> {
