@@ -95,6 +95,23 @@ describe('writeEnvelope / readEnvelope', () => {
     }
   })
 
+  it('reads each frame right when same-length tags alternate, buffers are rewritten and frames come from several buffers', () => {
+    // The reader keeps strings by length and the last frame's memory between reads; none of it may leak into the next frame.
+    const small = [Buffer.alloc(512), Buffer.alloc(512)]
+    const big = Buffer.alloc(70 * 1024)
+    const envs = ['cache.A', 'cache.B', 'cache.A', 'cache.C', 'cache.C'].map((tag, i) => base({ tag, id: `id-${i}`, ct: i === 3 ? 'application/jsonx' : 'application/msgpack', body: new Uint8Array([i, i + 1, i + 2]) }))
+    for (let round = 0; round < 3; round++) {
+      envs.forEach((env, i) => {
+        const buf = i === 4 ? big : (small[(i + round) % 2] as Buffer)
+        buf.fill(0xee)
+        const at = 3 + i
+        const end = writeEnvelope(buf, at, env)
+        const back = readEnvelope(buf, at, end)
+        expect({ tag: back.tag, id: back.id, ct: back.ct, body: [...back.body] }).toEqual({ tag: env.tag, id: env.id, ct: env.ct, body: [...env.body] })
+      })
+    }
+  })
+
   it('refuses to write an empty or too-long tag', () => {
     expect(codeOf(() => write(base({ tag: '' })))).toBe('ERR_BAD_ARGUMENT')
     expect(codeOf(() => write(base({ tag: 'é'.repeat(128) })))).toBe('ERR_BAD_ARGUMENT')
