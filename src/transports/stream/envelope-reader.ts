@@ -77,7 +77,7 @@ export class EnvelopeReader {
   #end = 0
   // The last frame's memory, for body views: Buffer's buffer/byteOffset getters cost ~30 ns a frame.
   #frame: Buffer | undefined
-  #memory: ArrayBufferLike | undefined
+  #memory: ArrayBufferLike = new ArrayBuffer(0)
   #offset = 0
 
   /** The envelope in `frame[start, end)`, or undefined when it needs the generic decoder. */
@@ -188,15 +188,20 @@ export class EnvelopeReader {
     const head = buf[this.#pos] as number
     const at = this.#payload(buf, head === 0xc4 ? 1 : head === 0xc5 ? 2 : head === 0xc6 ? 4 : -1)
     if (at < 0) return undefined
+    let memory = this.#memory
+    let offset = this.#offset
     if (buf !== this.#frame) {
+      memory = buf.buffer
+      offset = buf.byteOffset
       // Held until the next frame, so only socket-sized chunks: a joined 16 MiB frame must not outlive its envelope.
-      if (buf.length > RETAIN_MAX) return new Uint8Array(buf.buffer, buf.byteOffset + at, this.#pos - at)
-      this.#frame = buf
-      this.#memory = buf.buffer
-      this.#offset = buf.byteOffset
+      if (buf.length <= RETAIN_MAX) {
+        this.#frame = buf
+        this.#memory = memory
+        this.#offset = offset
+      }
     }
     // A plain view: a Buffer's subclass constructor costs more, and the body is only read.
-    return new Uint8Array(this.#memory as ArrayBufferLike, this.#offset + at, this.#pos - at)
+    return new Uint8Array(memory, offset + at, this.#pos - at)
   }
 
   /**
