@@ -71,15 +71,23 @@ export function newId(): string {
   return `${idPrefix}${idCounter.toString(36)}`
 }
 
-function fail(what: string, id?: unknown): never {
-  // Keep a readable id so the receiver can still address its error reply and a waiting request fails at once.
-  throw new SeamError('ERR_PROTOCOL', `malformed envelope: ${what}`, { id: typeof id === 'string' && id.length > 0 ? id : undefined })
-}
-
-function optionalString(value: unknown, field: string): string | undefined {
-  if (value === undefined || value === null) return undefined
-  if (typeof value !== 'string') fail(`"${field}" must be a string`)
-  return value
+/** The first field of a decoded wire map that is wrong, or undefined when every field is right. */
+function envelopeProblem(o: Record<string, unknown>): string | undefined {
+  const problem = tagProblem(o.tag)
+  if (problem !== undefined) return o.tag === undefined ? '"tag" is missing' : problem
+  if (typeof o.id !== 'string' || o.id.length === 0) return '"id" must be a non-empty string'
+  if (typeof o.ct !== 'string' || o.ct.length === 0) return '"ct" must be a non-empty string'
+  if (!(o.body instanceof Uint8Array)) return '"body" must be binary'
+  if (o.ts !== undefined && typeof o.ts !== 'number') return '"ts" must be a number'
+  if (o.headers !== undefined && o.headers !== null) {
+    if (typeof o.headers !== 'object' || Array.isArray(o.headers)) return '"headers" must be a map'
+    for (const v of Object.values(o.headers)) if (typeof v !== 'string') return 'header values must be strings'
+  }
+  for (const field of ['corr', 'replyTo'] as const) {
+    const v = o[field]
+    if (v !== undefined && v !== null && typeof v !== 'string') return `"${field}" must be a string`
+  }
+  return undefined
 }
 
 /**
@@ -87,29 +95,21 @@ function optionalString(value: unknown, field: string): string | undefined {
  * Throws ERR_PROTOCOL naming the first field that is wrong.
  */
 export function toEnvelope(raw: unknown): Envelope {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) fail('not a map')
-  const o = raw as Record<string, unknown>
-  const problem = tagProblem(o.tag)
-  if (problem !== undefined) fail(o.tag === undefined ? '"tag" is missing' : problem, o.id)
-  if (typeof o.id !== 'string' || o.id.length === 0) fail('"id" must be a non-empty string', o.id)
-  if (typeof o.ct !== 'string' || o.ct.length === 0) fail('"ct" must be a non-empty string', o.id)
-  if (!(o.body instanceof Uint8Array)) fail('"body" must be binary', o.id)
-  const ts = o.ts === undefined ? 0 : o.ts
-  if (typeof ts !== 'number') fail('"ts" must be a number', o.id)
-  let headers = EMPTY_HEADERS
-  if (o.headers !== undefined && o.headers !== null) {
-    if (typeof o.headers !== 'object' || Array.isArray(o.headers)) fail('"headers" must be a map', o.id)
-    for (const v of Object.values(o.headers)) if (typeof v !== 'string') fail('header values must be strings', o.id)
-    headers = o.headers as Record<string, string>
+  const o = (typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? raw : undefined) as Record<string, unknown> | undefined
+  const problem = o === undefined ? 'not a map' : envelopeProblem(o)
+  if (problem !== undefined || o === undefined) {
+    // Keep a readable id so the receiver can still address its error reply and a waiting request fails at once.
+    const id = typeof o?.id === 'string' && o.id.length > 0 ? o.id : undefined
+    throw new SeamError('ERR_PROTOCOL', `malformed envelope: ${problem}`, { id })
   }
   return {
     tag: o.tag as string,
-    id: o.id,
-    ts,
-    ct: o.ct,
-    corr: optionalString(o.corr, 'corr'),
-    replyTo: optionalString(o.replyTo, 'replyTo'),
-    headers,
-    body: o.body,
+    id: o.id as string,
+    ts: (o.ts ?? 0) as number,
+    ct: o.ct as string,
+    corr: (o.corr ?? undefined) as string | undefined,
+    replyTo: (o.replyTo ?? undefined) as string | undefined,
+    headers: (o.headers ?? EMPTY_HEADERS) as Record<string, string>,
+    body: o.body as Uint8Array,
   }
 }
