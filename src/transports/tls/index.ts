@@ -36,10 +36,10 @@ function warnInsecure(target: string): void {
   )
 }
 
-/** Opens a TLS socket; resolves once the handshake is done and the server verified. */
-export function tlsDialer(host: string, port: number, tls: ResolvedTlsClient): StreamDialer {
+/** Opens TLS sockets to `host:port` (`target` is its URL, for messages); each resolves once the handshake is done and the server verified. */
+function tlsDialer(host: string, port: number, target: string, tls: ResolvedTlsClient): StreamDialer {
   const servername = tls.servername ?? host
-  const facts: ClientFacts = { target: hostUrl('tls', host, port), servername, presentsCert: tls.presentsCert }
+  const facts: ClientFacts = { target, servername, presentsCert: tls.presentsCert }
   return {
     dial: (signal) =>
       whenReady(
@@ -91,10 +91,9 @@ export const provider: TransportProvider<TlsTransportOptions> = {
     const where = 'connect(tls)'
     const resolved = readStreamOptions(options, where)
     const tls = readTlsClient(options.tls, where)
-    const dialer = tlsDialer(host, port, tls)
     const target = hostUrl('tls', host, port)
     if (tls.insecure) warnInsecure(target)
-    return StreamLink.dial('tls', target, dialer, resolved)
+    return StreamLink.dial('tls', target, tlsDialer(host, port, target, tls), resolved)
   },
   async listen(url, options) {
     const { host, port } = hostPort(url)
