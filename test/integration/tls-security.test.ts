@@ -41,6 +41,13 @@ async function dial(url: string, tls: TlsOptions | undefined, extra: ConnectOpti
   return client
 }
 
+/** A refusal the client must not retry: ERR_TRANSPORT, not retriable, with a message saying what to fix. */
+function expectRefusal(err: SeamError, says: RegExp): void {
+  expect(err.code).toBe('ERR_TRANSPORT')
+  expect(err.retriable).toBe(false)
+  expect(err.message).toMatch(says)
+}
+
 /** A good client still gets answers: the server kept serving. */
 async function expectServing(url: string, tls: TlsOptions = { ca: pki.ca.cert, key: pki.alice.key, cert: pki.alice.cert }): Promise<void> {
   const client = await dial(url, tls)
@@ -54,9 +61,7 @@ describe('tls: verification is on by default', () => {
     // A connect timeout longer than the test's: the client must give up on its own, fast.
     const err = await rejection(connect(plain, { connectTimeoutMs: 60_000, reconnect: false }))
     // The client gets no bytes, only hang-ups: after a few it says what the server probably is.
-    expect(err.code).toBe('ERR_TRANSPORT')
-    expect(err.retriable).toBe(false)
-    expect(err.message).toMatch(/tls:\/\//)
+    expectRefusal(err, /tls:\/\//)
     await waitFor(() => errors.some((e) => e.code === 'ERR_PROTOCOL'))
     const reported = errors.find((e) => e.code === 'ERR_PROTOCOL') as SeamError
     expect(reported.message).toMatch(/did not start a TLS handshake.*tls:\/\//)
@@ -66,9 +71,7 @@ describe('tls: verification is on by default', () => {
   it('2. a server certificate from a CA the client does not trust fails fast, naming tls.ca', async () => {
     const { server } = await startServer(serverTls(pki.untrustedServer))
     const err = await rejection(dial(server.url, { ca: pki.ca.cert }))
-    expect(err.code).toBe('ERR_TRANSPORT')
-    expect(err.retriable).toBe(false)
-    expect(err.message).toMatch(/not signed by a CA this client trusts.*tls\.ca/)
+    expectRefusal(err, /not signed by a CA this client trusts.*tls\.ca/)
     // Nor does it fall back to the public roots when no CA is given.
     expect((await rejection(dial(server.url, {}))).message).toContain('tls.ca')
     // And no tls option at all means verified TLS too, not plaintext or trust-anything.
@@ -79,9 +82,7 @@ describe('tls: verification is on by default', () => {
   it('3. a host name the certificate does not list is refused; tls.servername picks the name to check', async () => {
     const { server } = await startServer(serverTls(pki.wrongHostServer))
     const err = await rejection(dial(server.url, { ca: pki.ca.cert }))
-    expect(err.code).toBe('ERR_TRANSPORT')
-    expect(err.retriable).toBe(false)
-    expect(err.message).toMatch(/not valid for "127\.0\.0\.1".*servername/)
+    expectRefusal(err, /not valid for "127\.0\.0\.1".*servername/)
     expect((err.cause as { code?: string }).code).toBe('ERR_TLS_CERT_ALTNAME_INVALID')
     const named = await dial(server.url, { ca: pki.ca.cert, servername: 'elsewhere.example' })
     await expect(named.request(Ping, { seq: 1 }, { expect: Pong, timeoutMs: 5000 })).resolves.toMatchObject({ seq: 1 })
@@ -93,9 +94,7 @@ describe('tls: verification is on by default', () => {
   it('4. an expired server certificate is refused with CERT_HAS_EXPIRED as the cause', async () => {
     const { server } = await startServer(serverTls(pki.expiredServer))
     const err = await rejection(dial(server.url, { ca: pki.ca.cert }))
-    expect(err.code).toBe('ERR_TRANSPORT')
-    expect(err.retriable).toBe(false)
-    expect(err.message).toMatch(/expired.*renew/)
+    expectRefusal(err, /expired.*renew/)
     expect((err.cause as { code?: string }).code).toBe('CERT_HAS_EXPIRED')
   })
 
@@ -144,9 +143,7 @@ describe('tls: mutual TLS (requestCert)', () => {
   it('5a. a client without a certificate is refused on both sides, and good peers are still served', async () => {
     const { server, errors } = await startServer(serverTls(pki.server, true))
     const err = await rejection(dial(server.url, { ca: pki.ca.cert }))
-    expect(err.code).toBe('ERR_TRANSPORT')
-    expect(err.retriable).toBe(false)
-    expect(err.message).toMatch(/requires a client certificate.*tls\.key and tls\.cert/)
+    expectRefusal(err, /requires a client certificate.*tls\.key and tls\.cert/)
     await waitFor(() => errors.length > 0)
     expect(errors[0]).toMatchObject({ code: 'ERR_TRANSPORT' })
     expect(errors[0]?.message).toMatch(/without a certificate.*requestCert/)
@@ -156,9 +153,7 @@ describe('tls: mutual TLS (requestCert)', () => {
   it('5b. a client certificate signed by another CA is refused on both sides', async () => {
     const { server, errors } = await startServer(serverTls(pki.server, true))
     const err = await rejection(dial(server.url, { ca: pki.ca.cert, key: pki.mallory.key, cert: pki.mallory.cert }))
-    expect(err.code).toBe('ERR_TRANSPORT')
-    expect(err.retriable).toBe(false)
-    expect(err.message).toMatch(/certificate.*tls\.ca/)
+    expectRefusal(err, /certificate.*tls\.ca/)
     await waitFor(() => errors.length > 0)
     expect(errors[0]?.message).toMatch(/failed verification \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\).*tls\.ca/)
     expect(server.peers.size).toBe(0)
