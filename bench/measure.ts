@@ -63,10 +63,27 @@ export interface CompareOptions {
   label: string
   /** Appended to the request/response row names, e.g. `, one process`. */
   suffix?: string
+  /** Rounds of the request/response rows (a latency round takes seconds). */
   rounds: number
   pipelined: number
   /** Messages per one-way run; no one-way row without it. */
   oneWay?: number
+  /** Rounds of the one-way row: short runs, so more of them fit (default: rounds). */
+  oneWayRounds?: number
+}
+
+/**
+ * Runs `measure` for both sides in `rounds` rounds, back to back, the side
+ * that goes first alternating from round to round: on a shared machine, a slow
+ * spell or the previous round's leftovers (garbage, a cold cache) then fall on
+ * each side equally often.
+ */
+async function rounds<T>(sides: readonly Side[], count: number, measure: (side: Side) => Promise<T>): Promise<[T[], T[]]> {
+  const out: [T[], T[]] = [[], []]
+  for (let round = 0; round < count; round++) {
+    for (const s of round % 2 === 0 ? [0, 1] : [1, 0]) out[s as 0 | 1].push(await measure(sides[s] as Side))
+  }
+  return out
 }
 
 /** Warms both sides up, then measures them in interleaved rounds; each row is the round with the median ratio. */
@@ -77,28 +94,20 @@ export async function compare(ours: Side, raw: Side, o: CompareOptions): Promise
     if (oneWayN !== undefined) await side.oneWay?.(oneWayN / 4)
     await pipelined(side.ask, o.pipelined / 4)
   }
-  const one = [[], []] as number[][]
-  const p50 = [[], []] as number[][]
-  const p99 = [[], []] as number[][]
-  const pipe = [[], []] as number[][]
-  for (let round = 0; round < o.rounds; round++) {
-    for (let s = 0; s < 2; s++) if (oneWayN !== undefined) one[s]?.push((await sides[s]?.oneWay?.(oneWayN)) ?? 0)
-    for (let s = 0; s < 2; s++) {
-      const l = await latency((sides[s] as Side).ask)
-      p50[s]?.push(l.p50)
-      p99[s]?.push(l.p99)
-    }
-    for (let s = 0; s < 2; s++) pipe[s]?.push(await pipelined((sides[s] as Side).ask, o.pipelined))
-  }
-  const row = (name: string, v: number[][], unit: string, higherIsBetter: boolean): Row => ({
+  const one = oneWayN === undefined ? undefined : await rounds(sides, o.oneWayRounds ?? o.rounds, async (side) => (await side.oneWay?.(oneWayN)) ?? 0)
+  const lat = await rounds(sides, o.rounds, (side) => latency(side.ask))
+  const pipe = await rounds(sides, o.rounds, (side) => pipelined(side.ask, o.pipelined))
+  const row = (name: string, v: [number[], number[]], unit: string, higherIsBetter: boolean): Row => ({
     name,
-    ...medianRound(v[0] as number[], v[1] as number[]),
+    ...medianRound(v[0], v[1]),
     unit,
     higherIsBetter,
   })
+  const p50 = lat.map((side) => side.map((l) => l.p50)) as [number[], number[]]
+  const p99 = lat.map((side) => side.map((l) => l.p99)) as [number[], number[]]
   const suffix = o.suffix ?? ''
   return [
-    ...(oneWayN === undefined ? [] : [row(`${o.label} one-way typed, ~100 B msgpack`, one, 'msg/s', true)]),
+    ...(one === undefined ? [] : [row(`${o.label} one-way typed, ~100 B msgpack`, one, 'msg/s', true)]),
     row(`${o.label} request/response p50, 1 in flight${suffix}`, p50, 'µs', false),
     row(`${o.label} request/response p99, 1 in flight${suffix}`, p99, 'µs', false),
     row(`${o.label} request/response, ${IN_FLIGHT} in flight${suffix}`, pipe, 'req/s', true),

@@ -15,6 +15,8 @@ export interface Row {
   unit: string
   /** Whether a larger figure is the better one (throughput) or not (latency). */
   higherIsBetter: boolean
+  /** Every round's ratio, ascending; the row's figures are those of the median round. */
+  rounds?: readonly number[]
 }
 
 /** `ours / baseline`; the caller reads it together with `higherIsBetter`. */
@@ -41,24 +43,32 @@ export function machineHeader(now: Date = new Date()): string[] {
 
 /**
  * Renders rows as a plain-text table (also valid Markdown) with columns name,
- * ours, baseline, unit and ratio. The ratio column says which way is better so
- * that `0.8× (higher is better)` and `1.2× (lower is better)` read correctly.
+ * ours, baseline, unit, ratio and the rounds' ratios. The ratio column says
+ * which way is better so that `0.8× (higher is better)` and `1.2× (lower is
+ * better)` read correctly; the last column shows how far the rounds spread,
+ * which says how much a single figure on this machine can be trusted.
  */
 export function formatTable(rows: readonly Row[]): string {
-  const header = ['benchmark', 'ours', 'baseline', 'unit', 'ratio']
+  const header = ['benchmark', 'ours', 'baseline', 'unit', 'ratio', 'rounds: lowest–highest ratio']
   const body = rows.map((r) => [
     r.name,
     formatNumber(r.ours),
     formatNumber(r.baseline),
     r.unit,
     `${ratio(r).toFixed(2)}× (${r.higherIsBetter ? 'higher' : 'lower'} is better)`,
+    spread(r.rounds),
   ])
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)))
-  const numeric = [false, true, true, false, false]
+  const numeric = [false, true, true, false, false, false]
   const line = (cells: string[]): string =>
     '| ' + cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join(' | ') + ' |'
   const rule = '|' + widths.map((w, i) => (numeric[i] ? '-'.repeat(w + 1) + ':' : '-'.repeat(w + 2))).join('|') + '|'
   return [line(header), rule, ...body.map(line)].join('\n')
+}
+
+function spread(rounds: readonly number[] | undefined): string {
+  if (rounds === undefined || rounds.length === 0) return ''
+  return `${(rounds[0] as number).toFixed(2)}–${(rounds[rounds.length - 1] as number).toFixed(2)} over ${rounds.length}`
 }
 
 /** Prints the machine header and the table to stdout. */

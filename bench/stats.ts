@@ -11,10 +11,11 @@ export function percentileUs(ns: Float64Array, p: number): number {
  * figures of a round alike; taking the best of each side separately could pair
  * our figure from a fast spell with the baseline's from a slow one.
  */
-export function medianRound(ours: number[], baseline: number[]): { ours: number; baseline: number } {
-  const order = ours.map((_, i) => i).sort((a, b) => (ours[a] as number) / (baseline[a] as number) - (ours[b] as number) / (baseline[b] as number))
+export function medianRound(ours: number[], baseline: number[]): { ours: number; baseline: number; rounds: readonly number[] } {
+  const ratios = ours.map((o, i) => o / (baseline[i] as number))
+  const order = ratios.map((_, i) => i).sort((a, b) => (ratios[a] as number) - (ratios[b] as number))
   const i = order[Math.floor((order.length - 1) / 2)] as number
-  return { ours: ours[i] as number, baseline: baseline[i] as number }
+  return { ours: ours[i] as number, baseline: baseline[i] as number, rounds: order.map((k) => ratios[k] as number) }
 }
 
 /** Resolves on the next turn of the event loop, after I/O callbacks. */
