@@ -10,6 +10,9 @@ import { medianRound, percentileUs } from './stats.js'
 /** One request: resolves with its reply. */
 export type Ask = (i: number) => Promise<unknown>
 
+/** A one-way run of n messages, returning msg/s. */
+export type OneWay = (n: number) => Promise<number>
+
 const RTT_WARMUP = 5_000
 const RTT_SAMPLES = 20_000
 export const IN_FLIGHT = 64
@@ -55,7 +58,7 @@ export async function oneWay(peer: { expect(n: number): Promise<{ done: Promise<
 /** One contender: requests, and optionally a one-way run of n messages returning msg/s. */
 export interface Side {
   ask: Ask
-  oneWay?: (n: number) => Promise<number>
+  oneWay?: OneWay
 }
 
 export interface CompareOptions {
@@ -73,41 +76,45 @@ export interface CompareOptions {
 }
 
 /**
- * Runs `measure` for both sides in `rounds` rounds, back to back, the side
+ * Runs `measure` for both sides in `count` rounds, back to back, the side
  * that goes first alternating from round to round: on a shared machine, a slow
  * spell or the previous round's leftovers (garbage, a cold cache) then fall on
  * each side equally often.
  */
-async function rounds<T>(sides: readonly Side[], count: number, measure: (side: Side) => Promise<T>): Promise<[T[], T[]]> {
+async function rounds<S, T>(sides: readonly [S, S], count: number, measure: (side: S) => Promise<T>): Promise<[T[], T[]]> {
   const out: [T[], T[]] = [[], []]
   for (let round = 0; round < count; round++) {
-    for (const s of round % 2 === 0 ? [0, 1] : [1, 0]) out[s as 0 | 1].push(await measure(sides[s] as Side))
+    for (const s of round % 2 === 0 ? [0, 1] : [1, 0]) out[s as 0 | 1].push(await measure(sides[s as 0 | 1]))
   }
   return out
 }
 
+function row(name: string, v: [number[], number[]], unit: string, higherIsBetter: boolean): Row {
+  return { name, ...medianRound(v[0], v[1]), unit, higherIsBetter }
+}
+
+
+/** Warms both up, then runs them in `count` interleaved rounds of `n` messages: the row of the median round. */
+async function compareOneWay(name: string, ours: OneWay, baseline: OneWay, count: number, n: number): Promise<Row> {
+  await ours(n / 4)
+  await baseline(n / 4)
+  return row(name, await rounds([ours, baseline], count, (side) => side(n)), 'msg/s', true)
+}
+
 /** Warms both sides up, then measures them in interleaved rounds; each row is the round with the median ratio. */
 export async function compare(ours: Side, raw: Side, o: CompareOptions): Promise<Row[]> {
-  const oneWayN = o.oneWay
-  const sides = [ours, raw]
-  for (const side of sides) {
-    if (oneWayN !== undefined) await side.oneWay?.(oneWayN / 4)
-    await pipelined(side.ask, o.pipelined / 4)
-  }
-  const one = oneWayN === undefined ? undefined : await rounds(sides, o.oneWayRounds ?? o.rounds, async (side) => (await side.oneWay?.(oneWayN)) ?? 0)
-  const lat = await rounds(sides, o.rounds, (side) => latency(side.ask))
-  const pipe = await rounds(sides, o.rounds, (side) => pipelined(side.ask, o.pipelined))
-  const row = (name: string, v: [number[], number[]], unit: string, higherIsBetter: boolean): Row => ({
-    name,
-    ...medianRound(v[0], v[1]),
-    unit,
-    higherIsBetter,
-  })
+  const one =
+    o.oneWay === undefined || ours.oneWay === undefined || raw.oneWay === undefined
+      ? undefined
+      : await compareOneWay(`${o.label} one-way typed, ~100 B msgpack`, ours.oneWay, raw.oneWay, o.oneWayRounds ?? o.rounds, o.oneWay)
+  for (const side of [ours, raw]) await pipelined(side.ask, o.pipelined / 4)
+  const lat = await rounds([ours, raw], o.rounds, (side) => latency(side.ask))
+  const pipe = await rounds([ours, raw], o.rounds, (side) => pipelined(side.ask, o.pipelined))
   const p50 = lat.map((side) => side.map((l) => l.p50)) as [number[], number[]]
   const p99 = lat.map((side) => side.map((l) => l.p99)) as [number[], number[]]
   const suffix = o.suffix ?? ''
   return [
-    ...(one === undefined ? [] : [row(`${o.label} one-way typed, ~100 B msgpack`, one, 'msg/s', true)]),
+    ...(one === undefined ? [] : [one]),
     row(`${o.label} request/response p50, 1 in flight${suffix}`, p50, 'µs', false),
     row(`${o.label} request/response p99, 1 in flight${suffix}`, p99, 'µs', false),
     row(`${o.label} request/response, ${IN_FLIGHT} in flight${suffix}`, pipe, 'req/s', true),

@@ -1,5 +1,7 @@
 import * as t from 'io-ts'
-import { defineMessage } from '../src/index.js'
+import { defineMessage, msgpack } from '../src/index.js'
+import { EMPTY_HEADERS } from '../src/channel/envelope.js'
+import { envelopeBound, writeEnvelope } from '../src/transports/stream/wire.js'
 
 /** The benchmark payload: about 100 bytes as MessagePack. */
 export const ItemCodec = t.type({ id: t.number, name: t.string, tags: t.array(t.string), at: t.number })
@@ -17,4 +19,19 @@ const AT = 1_795_000_000_000
 /** A fresh payload per message, as an application would build it; both sides of every comparison use it. */
 export function item(i: number): Item {
   return { id: i, name: `customer-${i % 100_000}-order-lines-awaiting-review`, tags: TAGS, at: AT + i }
+}
+
+/**
+ * The bytes our envelope adds to a frame of this payload: the tag, id,
+ * timestamp and content type with their keys, and the body's bin header.
+ * The baseline padded by this much (receiver.bench.ts) tells what the
+ * envelope costs in bytes alone.
+ */
+export const ENVELOPE_PAD = envelopeBytes()
+
+function envelopeBytes(): number {
+  const body = msgpack.encode(ItemCodec.encode(item(1)))
+  // As long as our ids are during a run: a 12-character prefix and a 5-digit base-36 counter.
+  const env = { tag: ItemMsg.tag, id: 'i'.repeat(17), ts: Date.now(), ct: msgpack.contentType, headers: EMPTY_HEADERS, body }
+  return writeEnvelope(Buffer.alloc(envelopeBound(env)), 0, env) - body.length
 }

@@ -85,8 +85,8 @@ export class RawWriter {
   }
 }
 
-/** Splits a byte stream into frames and decodes each with the msgpack Decoder. */
-export function rawReader(onValue: (value: unknown) => void): (chunk: Buffer) => void {
+/** Splits a byte stream into frames and decodes each with the msgpack Decoder, after `pad` filler bytes. */
+export function rawReader(onValue: (value: unknown) => void, pad = 0): (chunk: Buffer) => void {
   const decoder = new Decoder()
   let rest: Buffer | undefined
   return (chunk) => {
@@ -98,7 +98,7 @@ export function rawReader(onValue: (value: unknown) => void): (chunk: Buffer) =>
     while (chunk.length - off >= 4) {
       const len = chunk.readUInt32BE(off)
       if (chunk.length - off - 4 < len) break
-      onValue(decoder.decode(chunk.subarray(off + 4, off + 4 + len)))
+      onValue(decoder.decode(chunk.subarray(off + 4 + pad, off + 4 + len)))
       off += 4 + len
     }
     if (off < chunk.length) rest = chunk.subarray(off)
