@@ -16,18 +16,6 @@ export interface ResolvedChannelOptions {
   readonly requestTimeoutMs: number
 }
 
-/**
- * Reads and checks channel options; throws `ERR_BAD_ARGUMENT` naming the bad
- * one. With `features`, also checks that the transport can do what they ask
- * (see {@link checkFeatures}). `listen` calls it once, before binding, and
- * hands the result to every peer channel.
- */
-export function resolveChannelOptions(options: ChannelOptions, where: string, features?: TransportFeatures): ResolvedChannelOptions {
-  const resolved = readChannelOptions(options, where)
-  if (features !== undefined) checkFeatures(resolved, features, where)
-  return resolved
-}
-
 /** Refuses options the transport cannot honour: a dead-letter destination name on a connection, which cannot route. */
 export function checkFeatures(o: ResolvedChannelOptions, features: TransportFeatures, where: string): void {
   if (typeof o.deadLetter === 'string' && usesDeadLetter(o.policies) && features.connected) {
@@ -38,7 +26,13 @@ export function checkFeatures(o: ResolvedChannelOptions, features: TransportFeat
   }
 }
 
-function readChannelOptions(options: ChannelOptions, where: string): ResolvedChannelOptions {
+/**
+ * Reads and checks channel options; throws `ERR_BAD_ARGUMENT` naming the bad
+ * one. `listen` calls it once, before binding, and hands the result to every
+ * peer channel; what the transport can honour is checked once it is known
+ * (see {@link checkFeatures}).
+ */
+export function resolveChannelOptions(options: ChannelOptions, where: string): ResolvedChannelOptions {
   const registry = options.registry ?? new Registry()
   if (!(registry instanceof Registry)) throw new SeamError('ERR_BAD_ARGUMENT', `${where}: option "registry" must be a Registry`)
   const policies = Object.freeze(readPolicies(options, registry.policies, where))
