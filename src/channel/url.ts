@@ -21,9 +21,10 @@ function authorityProblem(text: string): string {
   const authority = (text.split('://', 2)[1] ?? '').split(/[/?#]/, 1)[0] ?? ''
   const hostPort = authority.slice(authority.lastIndexOf('@') + 1)
   if (hostPort.startsWith('[') && !hostPort.includes(']')) return ': the IPv6 host has no closing "]"'
-  const colon = hostPort.lastIndexOf(':')
-  const host = colon < 0 || hostPort.endsWith(']') ? hostPort : hostPort.slice(0, colon)
-  const port = colon < 0 || hostPort.endsWith(']') ? '' : hostPort.slice(colon + 1)
+  // A colon inside brackets belongs to an IPv6 host, not to a port.
+  const colon = hostPort.endsWith(']') ? -1 : hostPort.lastIndexOf(':')
+  const host = colon < 0 ? hostPort : hostPort.slice(0, colon)
+  const port = colon < 0 ? '' : hostPort.slice(colon + 1)
   if (host === '') return ': the host is missing (scheme://host:port)'
   if (port !== '' && !(/^\d+$/.test(port) && Number(port) <= 65535)) return `: the port "${port}" is not a number from 0 to 65535`
   return ''
