@@ -93,7 +93,6 @@ function row(name: string, v: [number[], number[]], unit: string, higherIsBetter
   return { name, ...medianRound(v[0], v[1]), unit, higherIsBetter }
 }
 
-
 /** Warms both up, then runs them in `count` interleaved rounds of `n` messages: the row of the median round. */
 async function compareOneWay(name: string, ours: OneWay, baseline: OneWay, count: number, n: number): Promise<Row> {
   await ours(n / 4)

@@ -1,6 +1,6 @@
 import * as t from 'io-ts'
 import { defineMessage, msgpack } from '../src/index.js'
-import { EMPTY_HEADERS } from '../src/channel/envelope.js'
+import { EMPTY_HEADERS, newId, type Envelope } from '../src/channel/envelope.js'
 import { envelopeBound, writeEnvelope } from '../src/transports/stream/wire.js'
 
 /** The benchmark payload: about 100 bytes as MessagePack. */
@@ -21,6 +21,11 @@ export function item(i: number): Item {
   return { id: i, name: `customer-${i % 100_000}-order-lines-awaiting-review`, tags: TAGS, at: AT + i }
 }
 
+/** The envelope a channel would build for `item(i)`. */
+export function itemEnvelope(i: number, id: string = newId()): Envelope {
+  return { tag: ItemMsg.tag, id, ts: Date.now(), ct: msgpack.contentType, headers: EMPTY_HEADERS, body: msgpack.encode(ItemCodec.encode(item(i))) }
+}
+
 /**
  * The bytes our envelope adds to a frame of this payload: the tag, id,
  * timestamp and content type with their keys, and the body's bin header.
@@ -30,8 +35,7 @@ export function item(i: number): Item {
 export const ENVELOPE_PAD = envelopeBytes()
 
 function envelopeBytes(): number {
-  const body = msgpack.encode(ItemCodec.encode(item(1)))
   // As long as our ids are during a run: a 12-character prefix and a 5-digit base-36 counter.
-  const env = { tag: ItemMsg.tag, id: 'i'.repeat(17), ts: Date.now(), ct: msgpack.contentType, headers: EMPTY_HEADERS, body }
-  return writeEnvelope(Buffer.alloc(envelopeBound(env)), 0, env) - body.length
+  const env = itemEnvelope(1, 'i'.repeat(17))
+  return writeEnvelope(Buffer.alloc(envelopeBound(env)), 0, env) - env.body.length
 }

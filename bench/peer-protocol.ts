@@ -1,15 +1,22 @@
 /**
  * How a benchmark talks to its receiving process: the parent arms the peer to
  * count n messages and starts sending only once the peer has acknowledged, so
- * no message can arrive before the counter is reset.
+ * no message can arrive before the counter is reset. Also what such a process
+ * hosts (see {@link servePeer}).
  */
 import type { ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
+import type { Server as NetServer, Socket } from 'node:net'
+import { Registry, type Server } from '../src/index.js'
+import { Echo, EchoReply, ItemMsg } from './payload.js'
+import { rawEcho, rawReader, rawServer } from './raw.js'
 
 /** Parent → peer. */
 export type PeerCommand = { expect: number } | { exit: true }
 /** Peer → parent. */
 export type PeerReport<Ready> = { ready: Ready } | { armed: number } | { done: number }
+/** What a receiving process reports when it is ready: our server's URL and the baseline's ports. */
+export type PeerReady = { ours: string; rawSink: number; rawEcho: number }
 
 function next(child: ChildProcess, kind: 'armed' | 'done'): Promise<void> {
   return new Promise((resolve) => {
@@ -75,4 +82,31 @@ export async function peerHandle<Ready>(child: ChildProcess, what: string): Prom
   const [first] = (await once(child, 'message')) as [PeerReport<Ready>]
   if (!('ready' in first)) throw new Error(`${what} did not start`)
   return { ready: first.ready, expect: (n) => arm(child, n), close: () => stopPeer(child) }
+}
+
+/**
+ * Runs a benchmark's receiving process: our server (`listenOurs`) and the
+ * baseline's sink and echo servers (`create` makes them; plain TCP by
+ * default) in one process, so both are measured against the same receiver.
+ * One-way messages are counted for the parent; reports ready when listening.
+ */
+export async function servePeer<S extends Socket>(
+  name: string,
+  listenOurs: (registry: Registry) => Promise<Server>,
+  create?: (onConnection: (socket: S) => void) => NetServer,
+): Promise<void> {
+  // Only called on the parent's exit command, after the servers below exist.
+  const counted = countingPeer(async () => {
+    await ours.close()
+    await sink.close()
+    await echo.close()
+    process.disconnect()
+  })
+  const registry = new Registry({ onError: (err) => console.error(`[${name}]`, err.code, err.message) })
+  registry.on(ItemMsg, () => counted())
+  registry.on(Echo, (value, ctx) => ctx.reply(EchoReply, value))
+  const ours = await listenOurs(registry)
+  const sink = await rawServer<S>((socket) => socket.on('data', rawReader(() => counted())), create)
+  const echo = await rawServer<S>(rawEcho, create)
+  process.send?.({ ready: { ours: ours.url, rawSink: sink.port, rawEcho: echo.port } } satisfies PeerReport<PeerReady>)
 }

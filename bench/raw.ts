@@ -5,7 +5,7 @@
  * tick (or per 64 KiB), with backpressure; the reader decodes every frame.
  * No envelope, no tag, no validation: the floor our library is judged against.
  */
-import type { Socket } from 'node:net'
+import { createServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net'
 import { Decoder, Encoder } from '@msgpack/msgpack'
 import { item } from './payload.js'
 
@@ -133,5 +133,43 @@ export function rawSend(writer: RawWriter): (i: number) => Promise<void> | void 
   return (i) => {
     writer.write(item(i))
     if (writer.blocked) return writer.drained()
+  }
+}
+
+/** Answers every frame with the same value, as the baseline's request/response server. */
+export function rawEcho(socket: Socket): void {
+  const writer = new RawWriter(socket)
+  socket.on('data', rawReader((value) => writer.write(value)))
+}
+
+/** A baseline server: where it listens, and `close()`, which also ends the connections it accepted. */
+export interface RawServer {
+  readonly port: number
+  close(): Promise<void>
+}
+
+/**
+ * A baseline server on a free loopback port, handing each connection to
+ * `onSocket`. Plain TCP by default; `create` makes another kind (e.g. a
+ * `node:tls` server with certificates) from the connection listener.
+ */
+export async function rawServer<S extends Socket = Socket>(
+  onSocket: (socket: S) => void,
+  create: (onConnection: (socket: S) => void) => NetServer = (onConnection) => createServer({ noDelay: true }, onConnection as (s: Socket) => void),
+): Promise<RawServer> {
+  const sockets = new Set<S>()
+  const server = create((socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    socket.on('error', () => undefined) // the sending side going away is not news
+    onSocket(socket)
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => {
+      for (const socket of sockets) socket.destroy()
+      return new Promise((resolve) => server.close(() => resolve()))
+    },
   }
 }

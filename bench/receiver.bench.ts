@@ -16,13 +16,12 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
-import { createConnection, createServer, type Server as NetServer, type Socket } from 'node:net'
+import { createConnection, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { Registry, listen, msgpack } from '../src/index.js'
-import { EMPTY_HEADERS, newId } from '../src/channel/envelope.js'
 import { helloFrame, writeEnvelope } from '../src/transports/stream/wire.js'
-import { ENVELOPE_PAD, ItemMsg, item } from './payload.js'
-import { rawReader } from './raw.js'
+import { ENVELOPE_PAD, ItemMsg, item, itemEnvelope } from './payload.js'
+import { rawReader, rawServer } from './raw.js'
 import { medianRound } from './stats.js'
 import type { Row } from './report.js'
 
@@ -40,14 +39,13 @@ function build(kind: Kind): Buffer {
   const out = Buffer.allocUnsafe(N * (200 + ENVELOPE_PAD))
   let pos = 0
   for (let i = 0; i < N; i++) {
-    const body = msgpack.encode(item(i))
     if (kind === 'ours') {
-      const env = { tag: ItemMsg.tag, id: newId(), ts: Date.now(), ct: msgpack.contentType, headers: EMPTY_HEADERS, body }
-      const end = writeEnvelope(out, pos + 4, env)
+      const end = writeEnvelope(out, pos + 4, itemEnvelope(i))
       out.writeUInt32BE(end - pos - 4, pos)
       pos = end
       continue
     }
+    const body = msgpack.encode(item(i))
     const pad = kind === 'padded' ? ENVELOPE_PAD : 0
     out.writeUInt32BE(pad + body.length, pos)
     out.fill(0, pos + 4, pos + 4 + pad)
@@ -84,14 +82,6 @@ if (process.argv.includes(SENDER_FLAG)) senderMain()
 
 // ---- the receiving process: measures ----
 
-function rawSink(onSocket: (socket: Socket) => void): Promise<{ server: NetServer; port: number }> {
-  const server = createServer({ noDelay: true }, (socket) => {
-    socket.on('error', () => undefined) // the sender moving on to the next round
-    onSocket(socket)
-  })
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port })))
-}
-
 /** Runs the receiver-only diagnostic; about 30 s. */
 export async function run(): Promise<Row[]> {
   let count = 0
@@ -102,8 +92,8 @@ export async function run(): Promise<Row[]> {
   const registry = new Registry()
   registry.on(ItemMsg, () => counted())
   const ours = await listen('tcp://127.0.0.1:0', { registry })
-  const raw = await rawSink((s) => s.on('data', rawReader(counted)))
-  const padded = await rawSink((s) => s.on('data', rawReader(counted, ENVELOPE_PAD)))
+  const raw = await rawServer((s) => s.on('data', rawReader(counted)))
+  const padded = await rawServer((s) => s.on('data', rawReader(counted, ENVELOPE_PAD)))
   const ports: Record<Kind, number> = { ours: Number(new URL(ours.url).port), raw: raw.port, padded: padded.port }
   const sender: ChildProcess = fork(fileURLToPath(import.meta.url), [SENDER_FLAG], { stdio: 'inherit' })
   try {
@@ -139,6 +129,7 @@ export async function run(): Promise<Row[]> {
     sender.send({ exit: true } satisfies Command)
     await once(sender, 'exit')
     await ours.close()
-    for (const s of [raw.server, padded.server]) await new Promise((resolve) => s.close(resolve))
+    await raw.close()
+    await padded.close()
   }
 }

@@ -18,8 +18,8 @@ import { fileURLToPath } from 'node:url'
 import { Registry, connect, listen, type Channel } from '../src/index.js'
 import { loadOrCreateCerts, type ExampleCerts } from '../examples/tls-client/certs.js'
 import { Echo, EchoReply, ItemMsg, item } from './payload.js'
-import { RawWriter, rawReader, rawRequester, rawSend } from './raw.js'
-import { countingPeer, peerHandle, type Peer as PeerHandle, type PeerReport } from './peer-protocol.js'
+import { RawWriter, rawRequester, rawSend } from './raw.js'
+import { peerHandle, servePeer, type Peer as PeerHandle, type PeerReady } from './peer-protocol.js'
 import type { Row } from './report.js'
 import { compare, oneWay } from './measure.js'
 
@@ -30,43 +30,17 @@ const ONE_WAY_ROUNDS = 11
 const ONE_WAY = 200_000
 const PIPELINED = 100_000
 
-type Ready = { ours: string; rawSink: number; rawEcho: number }
-
 // ---- the receiving process ----
 
 async function peerMain(dir: string): Promise<void> {
   const certs = loadOrCreateCerts('bench-client', dir)
   const key = readFileSync(certs.serverKey)
   const cert = readFileSync(certs.serverCert)
-  // Defined before the servers it closes; only called on the parent's exit command.
-  const counted = countingPeer(async () => {
-    await ours.close()
-    for (const s of sockets) s.destroy()
-    await sink.close()
-    await echo.close()
-    process.disconnect()
-  })
-  const registry = new Registry({ onError: (err) => console.error('[tls bench peer]', err.code, err.message) })
-  registry.on(ItemMsg, () => counted())
-  registry.on(Echo, (value, ctx) => ctx.reply(EchoReply, value))
-  const ours = await listen('tls://127.0.0.1:0', { registry, tls: { key, cert } })
-  const sockets = new Set<TLSSocket>()
-  const rawServer = async (onSocket: (s: TLSSocket) => void): Promise<{ close(): Promise<void>; port: number }> => {
-    const server = createServer({ key, cert, noDelay: true }, (socket) => {
-      sockets.add(socket)
-      socket.on('close', () => sockets.delete(socket))
-      socket.on('error', () => undefined)
-      onSocket(socket)
-    })
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-    return { port: (server.address() as { port: number }).port, close: () => new Promise((r) => server.close(() => r())) }
-  }
-  const sink = await rawServer((s) => s.on('data', rawReader(() => counted())))
-  const echo = await rawServer((s) => {
-    const writer = new RawWriter(s)
-    s.on('data', rawReader((v) => writer.write(v)))
-  })
-  process.send?.({ ready: { ours: ours.url, rawSink: sink.port, rawEcho: echo.port } } satisfies PeerReport<Ready>)
+  await servePeer(
+    'tls bench peer',
+    (registry) => listen('tls://127.0.0.1:0', { registry, tls: { key, cert } }),
+    (onConnection: (socket: TLSSocket) => void) => createServer({ key, cert, noDelay: true }, onConnection),
+  )
 }
 
 const peerAt = process.argv.indexOf(PEER_FLAG)
@@ -74,7 +48,7 @@ if (peerAt >= 0) await peerMain(process.argv[peerAt + 1] as string)
 
 // ---- the sending process ----
 
-type Peer = PeerHandle<Ready>
+type Peer = PeerHandle<PeerReady>
 
 function startPeer(dir: string): Promise<Peer> {
   return peerHandle(fork(fileURLToPath(import.meta.url), [PEER_FLAG, dir], { stdio: 'inherit' }), 'the tls bench peer')
