@@ -1,6 +1,7 @@
 import * as t from 'io-ts'
 import { defineMessage, msgpack } from '../src/index.js'
-import { EMPTY_HEADERS, newId, type Envelope } from '../src/channel/envelope.js'
+import { EMPTY_HEADERS, type Envelope } from '../src/channel/envelope.js'
+import { newId } from '../src/channel/id.js'
 import { envelopeBound, writeEnvelope } from '../src/transports/stream/wire.js'
 
 /** The benchmark payload: about 100 bytes as MessagePack. */

@@ -1,4 +1,5 @@
-import { EMPTY_BODY, ERROR_TAG, HEADER, newId, type Envelope } from './envelope.js'
+import { EMPTY_BODY, ERROR_TAG, HEADER, type Envelope } from './envelope.js'
+import { newId } from './id.js'
 import { SeamError, isErrorCode } from './errors.js'
 
 /**

@@ -238,16 +238,12 @@ describe('tcp: reconnect', () => {
 
 describe('tcp: backpressure', () => {
   it('a peer that stops reading fills the bounded outbox: ERR_OUTBOX_FULL, and nothing grows', async () => {
-    const { encode } = await import('@msgpack/msgpack')
     const sockets: import('node:net').Socket[] = []
     // Says hello, then never reads again.
     const stuck = createServer((s) => {
       sockets.push(s)
       s.on('error', () => undefined)
-      const body = encode({ seam: 'hello', version: 1, maxFrameBytes: 16 * 1024 * 1024 })
-      const head = Buffer.alloc(4)
-      head.writeUInt32BE(body.length, 0)
-      s.write(Buffer.concat([head, body]))
+      s.write(helloFrame(16 * 1024 * 1024))
       s.pause()
     })
     await new Promise<void>((resolve) => stuck.listen(0, '127.0.0.1', resolve))

@@ -16,7 +16,6 @@ function base(extra: Partial<Envelope> = {}): Envelope {
   return { tag: 'demo.Ping', id: 'abc123', ts: 1_700_000_000_123, ct: 'application/msgpack', headers: {}, body: new Uint8Array([1, 2, 3]), ...extra }
 }
 
-
 function roundTrip(env: Envelope): Envelope {
   const bytes = write(env)
   // The hand-written bytes must be plain msgpack that any decoder reads the same way.
@@ -37,6 +36,25 @@ describe('writeEnvelope / readEnvelope', () => {
     expect(back.replyTo).toBe('')
     expect(back.headers).toEqual({ a: '1', b: 'two' })
     expect([...back.body]).toEqual([1, 2, 3])
+  })
+
+  it('leaves out ct when it is msgpack, and reads a frame without ct as msgpack, on both read paths', () => {
+    const bytes = write(base())
+    expect(Object.keys(decode(bytes) as object)).not.toContain('ct')
+    expect(write(base({ ct: 'application/json' })).length - bytes.length).toBe(3 + 1 + 'application/json'.length)
+    expect(readEnvelope(bytes).ct).toBe('application/msgpack')
+    // An extra field sends the frame down the generic decoder, which implies the same content type.
+    const generic = Buffer.from(encode({ tag: 'demo.Ping', id: 'g-1', ts: 1, body: new Uint8Array([1]), extra: 1 }))
+    expect(readEnvelope(generic).ct).toBe('application/msgpack')
+    expect(readEnvelope(Buffer.from(encode({ tag: 'demo.Ping', id: 'g-2', ts: 1, ct: 'application/json', body: new Uint8Array([1]), extra: 1 }))).ct).toBe('application/json')
+  })
+
+  it.each([
+    ['of every length the ASCII fast path builds', Array.from({ length: 26 }, (_, n) => 'i'.repeat(n) + (n > 0 ? '' : 'x'))],
+    ['with an ASCII prefix and a non-ASCII tail', ['abcdefghijklmnopé', 'id-😀', 'ünïcode-id-000000000000000000']],
+    ['longer than the fast path', ['x'.repeat(25), 'y'.repeat(100)]],
+  ])('round-trips ids %s', (_name, ids) => {
+    for (const id of ids) expect(roundTrip(base({ id, corr: id })).id).toBe(id)
   })
 
   it('leaves out corr, replyTo and empty headers', () => {
@@ -89,7 +107,8 @@ describe('writeEnvelope / readEnvelope', () => {
     for (const env of [msgpackA, jsonA, msgpackA, base({ tag: 'cache.B' }), msgpackA, base({ tag: 'cache.A', replyTo: '' })]) {
       buf.fill(0xee)
       const end = writeEnvelope(buf, 7, env)
-      expect(decode(buf.subarray(7, end))).toMatchObject({ tag: env.tag, ct: env.ct, id: env.id })
+      const { tag, ct, id } = decode(buf.subarray(7, end)) as Record<string, unknown>
+      expect({ tag, ct: ct ?? 'implied', id }).toEqual({ tag: env.tag, ct: env.ct === 'application/msgpack' ? 'implied' : env.ct, id: env.id })
       const back = readEnvelope(buf, 7, end)
       expect([back.tag, back.ct, back.replyTo]).toEqual([env.tag, env.ct, env.replyTo])
     }
@@ -139,6 +158,11 @@ describe('toEnvelope', () => {
     expect(env.ts).toBe(0)
     expect(env.headers).toEqual({})
     expect(toEnvelope({ ...good, corr: null, replyTo: null, headers: null }).corr).toBeUndefined()
+  })
+
+  it('reads a missing ct as the implied one where the wire format has one, and still refuses an empty one', () => {
+    expect(toEnvelope({ ...good, ct: undefined }, 'application/msgpack').ct).toBe('application/msgpack')
+    expect(codeOf(() => toEnvelope({ ...good, ct: '' }, 'application/msgpack'))).toBe('ERR_PROTOCOL')
   })
 
   it.each<[string, unknown, RegExp]>([

@@ -4,7 +4,8 @@
  * key) without a broker: the embedded default for demos and fast tests.
  * @module
  */
-import { newId, type Envelope } from '../../channel/envelope.js'
+import type { Envelope } from '../../channel/envelope.js'
+import { newId } from '../../channel/id.js'
 import { SeamError } from '../../channel/errors.js'
 import type { LinkSink, RouteOptions, TransportFeatures, TransportLink, TransportListener, TransportProvider } from '../../channel/transport.js'
 import { MemoryHub } from './hub.js'

@@ -11,7 +11,8 @@
  * bytes, a duplicate or `__proto__` key) returns undefined, and the caller
  * takes the generic path, which produces exactly the errors it always did.
  */
-import { EMPTY_HEADERS, MAX_TAG_BYTES, type Envelope } from '../../channel/envelope.js'
+import { DEFAULT_CONTENT_TYPE, EMPTY_HEADERS, MAX_TAG_BYTES, type Envelope } from '../../channel/envelope.js'
+import { asciiString } from '../../channel/ascii.js'
 
 // A field seen twice makes the generic path's "last one wins" observable: leave such frames to it.
 const TAG = 1
@@ -138,8 +139,8 @@ export class EnvelopeReader {
       }
       if (this.#pos > this.#end) return undefined
     }
-    if (this.#pos !== this.#end || tag === undefined || id === undefined || ct === undefined || body === undefined) return undefined
-    return { tag, id, ts, ct, corr, replyTo, headers: headers ?? EMPTY_HEADERS, body }
+    if (this.#pos !== this.#end || tag === undefined || id === undefined || body === undefined) return undefined
+    return { tag, id, ts, ct: ct ?? DEFAULT_CONTENT_TYPE, corr, replyTo, headers: headers ?? EMPTY_HEADERS, body }
   }
 
   /** Which field the next key names; 0 for anything else. */
@@ -179,8 +180,8 @@ export class EnvelopeReader {
     const at = this.#payload(buf, (head & 0xe0) === 0xa0 ? 0 : head === 0xd9 ? 1 : head === 0xda ? 2 : -1)
     if (at < 0) return undefined
     if (cache !== undefined) return cache.read(buf, at, this.#pos)
-    // Ids differ every frame: one native UTF-8 decode, no ASCII scan first.
-    return utf8(buf, at, this.#pos)
+    // Ids differ every frame, so no cache; short ASCII ones (ours) are built without a native call.
+    return asciiString(buf, at, this.#pos) ?? utf8(buf, at, this.#pos)
   }
 
   /** A MessagePack bin, as a view of the frame. */

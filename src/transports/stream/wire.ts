@@ -1,10 +1,10 @@
 import { Decoder, Encoder } from '@msgpack/msgpack'
-import { EMPTY_HEADERS, tagProblem, toEnvelope, type Envelope } from '../../channel/envelope.js'
+import { DEFAULT_CONTENT_TYPE, EMPTY_HEADERS, tagProblem, toEnvelope, type Envelope } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
 import { EnvelopeReader } from './envelope-reader.js'
 
-/** The protocol version in the hello frame. */
-export const PROTOCOL_VERSION = 1
+/** The protocol version in the hello frame. 2: an envelope leaves out `ct` when it is the default (msgpack). */
+export const PROTOCOL_VERSION = 2
 
 /** What each side says first. */
 export interface Hello {
@@ -57,7 +57,7 @@ export function readEnvelope(frame: Buffer, start = 0, end = frame.length): Enve
   } catch (err) {
     throw new SeamError('ERR_PROTOCOL', `malformed envelope: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
-  return toEnvelope(raw)
+  return toEnvelope(raw, DEFAULT_CONTENT_TYPE)
 }
 
 // ---- writing: a hand-rolled MessagePack map, straight into the batch buffer ----
@@ -146,14 +146,19 @@ interface Prefix {
 const PREFIX_CACHE_MAX = 1024
 const prefixes = new Map<string, Prefix>()
 
-/** Writes the `tag` and `ct` fields; their bytes come from a cache after the first frame of a tag. */
+/**
+ * Writes the `tag` and `ct` fields (`ct` only when it is not the default);
+ * their bytes come from a cache after the first frame of a tag.
+ */
 function writePrefix(buf: Buffer, pos: number, tag: string, ct: string): number {
   const hit = prefixes.get(tag)
   if (hit !== undefined && hit.ct === ct) return put(buf, pos, hit.bytes)
   let end = put(buf, pos, TAG_KEY)
   end = writeStr(buf, end, tag)
-  end = put(buf, end, CT_KEY)
-  end = writeStr(buf, end, ct)
+  if (ct !== DEFAULT_CONTENT_TYPE) {
+    end = put(buf, end, CT_KEY)
+    end = writeStr(buf, end, ct)
+  }
   if (hit !== undefined || prefixes.size < PREFIX_CACHE_MAX) {
     // A copy: Buffer#slice would share the outbox's slab.
     prefixes.set(tag, { ct, bytes: Uint8Array.prototype.slice.call(buf, pos, end) })
@@ -171,7 +176,7 @@ export function writeEnvelope(buf: Buffer, pos: number, env: Envelope): number {
   if (problem !== undefined) throw new SeamError('ERR_BAD_ARGUMENT', `cannot send this envelope: ${problem}`, { tag: env.tag })
   let hcount = 0
   if (env.headers !== EMPTY_HEADERS) for (const _ in env.headers) hcount++
-  const fields = 5 + (env.corr !== undefined ? 1 : 0) + (env.replyTo !== undefined ? 1 : 0) + (hcount > 0 ? 1 : 0)
+  const fields = (env.ct === DEFAULT_CONTENT_TYPE ? 4 : 5) + (env.corr !== undefined ? 1 : 0) + (env.replyTo !== undefined ? 1 : 0) + (hcount > 0 ? 1 : 0)
   buf[pos++] = 0x80 | fields
   // Map order is free in MessagePack: the fields that repeat per tag go first, as one cached run.
   pos = writePrefix(buf, pos, env.tag, env.ct)
