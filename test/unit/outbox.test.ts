@@ -9,9 +9,9 @@ import { readEnvelope } from '../../src/transports/stream/wire.js'
 const LIMITS = { maxMessages: 10_000, maxBytes: 1 << 24, maxFrameBytes: 1 << 20 }
 
 /** A socket that records each write() and the envelopes in it. */
-function fakeSocket(): { socket: Socket; writes: Buffer[]; ids: () => string[] } {
+function fakeSocket(writableLength = 0): { socket: Socket; writes: Buffer[]; ids: () => string[] } {
   const writes: Buffer[] = []
-  const socket = { write: (b: Buffer) => (writes.push(Buffer.from(b)), true), once: () => socket } as unknown as Socket
+  const socket = { write: (b: Buffer) => (writes.push(Buffer.from(b)), true), once: () => socket, writableLength } as unknown as Socket
   const ids = (): string[] => {
     const out: string[] = []
     const d = new FrameDecoder(1 << 20)
@@ -78,5 +78,17 @@ describe('Outbox', () => {
     // A new turn starts again at 16.
     for (let i = 0; i < 16; i++) void outbox.send(env(`n${i}`))
     expect(writes).toHaveLength(5)
+  })
+
+  it('makes no early write while the socket still holds bytes: the burst goes out at the end of the turn', async () => {
+    const outbox = new Outbox(LIMITS)
+    const { socket, writes, ids } = fakeSocket(4096)
+    outbox.attach(socket)
+    const sent = Array.from({ length: 200 }, (_, i) => `m${i}`)
+    for (const id of sent) void outbox.send(env(id))
+    expect(writes).toHaveLength(0)
+    await nextTurn()
+    expect(writes).toHaveLength(1)
+    expect(ids()).toEqual(sent)
   })
 })
