@@ -25,6 +25,16 @@ function env(id: string, request = false): Envelope {
   return { tag: 'demo.Ping', id, ts: 0, ct: 'application/msgpack', replyTo: request ? '' : undefined, headers: {}, body: new Uint8Array([0x90]) }
 }
 
+/** 200 plain sends in one turn, through an outbox writing to a fake socket that holds `writableLength` bytes. */
+function burst(writableLength = 0): ReturnType<typeof fakeSocket> & { outbox: Outbox; sent: string[] } {
+  const outbox = new Outbox(LIMITS)
+  const fake = fakeSocket(writableLength)
+  outbox.attach(fake.socket)
+  const sent = Array.from({ length: 200 }, (_, i) => `m${i}`)
+  for (const id of sent) void outbox.send(env(id))
+  return { ...fake, outbox, sent }
+}
+
 /** Whether `p` has settled by now (after pending microtasks). */
 async function settled(p: Promise<void>): Promise<boolean> {
   let done = false
@@ -65,11 +75,7 @@ describe('Outbox', () => {
   })
 
   it('writes a long burst in few writes: after 16 frames, then 32, 64, … and the rest at the end of the turn', async () => {
-    const outbox = new Outbox(LIMITS)
-    const { socket, writes, ids } = fakeSocket()
-    outbox.attach(socket)
-    const sent = Array.from({ length: 200 }, (_, i) => `m${i}`)
-    for (const id of sent) void outbox.send(env(id))
+    const { outbox, writes, ids, sent } = burst()
     // 16 + 32 + 64 = 112 written within the turn, the other 88 at its end.
     expect(writes).toHaveLength(3)
     await nextTurn()
@@ -81,11 +87,7 @@ describe('Outbox', () => {
   })
 
   it('makes no early write while the socket still holds bytes: the burst goes out at the end of the turn', async () => {
-    const outbox = new Outbox(LIMITS)
-    const { socket, writes, ids } = fakeSocket(4096)
-    outbox.attach(socket)
-    const sent = Array.from({ length: 200 }, (_, i) => `m${i}`)
-    for (const id of sent) void outbox.send(env(id))
+    const { writes, ids, sent } = burst(4096)
     expect(writes).toHaveLength(0)
     await nextTurn()
     expect(writes).toHaveLength(1)
