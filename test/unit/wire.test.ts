@@ -2,7 +2,7 @@ import { decode, encode } from '@msgpack/msgpack'
 import { describe, expect, it } from 'vitest'
 import { SeamError, type Envelope } from '../../src/index.js'
 import { toEnvelope } from '../../src/channel/envelope.js'
-import { PROTOCOL_VERSION, envelopeBound, helloFrame, readEnvelope, readHello, writeEnvelope } from '../../src/transports/stream/wire.js'
+import { PING_FRAME, PROTOCOL_VERSION, envelopeBound, helloFrame, isPing, readEnvelope, readHello, writeEnvelope } from '../../src/transports/stream/wire.js'
 import { codeOf } from '../helpers.js'
 
 function write(env: Envelope): Buffer {
@@ -205,9 +205,15 @@ describe('hello', () => {
     return frame.subarray(4)
   }
 
-  it('round-trips the version and maxFrameBytes', () => {
-    expect(decode(body(helloFrame(1234)))).toEqual({ seam: 'hello', version: PROTOCOL_VERSION, maxFrameBytes: 1234 })
-    expect(readHello(body(helloFrame(1234)))).toEqual({ version: PROTOCOL_VERSION, maxFrameBytes: 1234 })
+  it('round-trips the version, maxFrameBytes and heartbeatMs', () => {
+    expect(decode(body(helloFrame(1234, 500)))).toEqual({ seam: 'hello', version: PROTOCOL_VERSION, maxFrameBytes: 1234, heartbeatMs: 500 })
+    expect(readHello(body(helloFrame(1234, 500)))).toEqual({ version: PROTOCOL_VERSION, maxFrameBytes: 1234, heartbeatMs: 500 })
+  })
+
+  it('reads a missing or nonsensical heartbeatMs as "sends no pings"', () => {
+    for (const heartbeatMs of [undefined, 0, -5, 'often', Number.NaN]) {
+      expect(readHello(encode({ seam: 'hello', version: PROTOCOL_VERSION, maxFrameBytes: 10, heartbeatMs })).heartbeatMs).toBe(0)
+    }
   })
 
   it('a wrong version names both versions', () => {
@@ -220,6 +226,16 @@ describe('hello', () => {
     expect(caught?.code).toBe('ERR_PROTOCOL')
     expect(caught?.message).toContain('99')
     expect(caught?.message).toContain(String(PROTOCOL_VERSION))
+  })
+
+  it('tells a ping from an envelope', () => {
+    expect(isPing(PING_FRAME, 4, PING_FRAME.length)).toBe(true)
+    expect(decode(body(PING_FRAME))).toEqual({ seam: 'ping' })
+    const env = write(base())
+    expect(isPing(env, 0, env.length)).toBe(false)
+    const sameLength = Buffer.from(PING_FRAME.subarray(4))
+    sameLength[sameLength.length - 1] = 0x78
+    expect(isPing(sameLength, 0, sameLength.length)).toBe(false)
   })
 
   it('something else than a hello is ERR_PROTOCOL', () => {

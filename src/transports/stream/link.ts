@@ -7,7 +7,8 @@ import { backoff, sleep } from '../../channel/timers.js'
 import { FrameDecoder, sniffForeign } from './frames.js'
 import type { ResolvedStreamOptions } from './options.js'
 import { Outbox } from './outbox.js'
-import { helloFrame, readEnvelope, readHello } from './wire.js'
+import { Heartbeat } from './heartbeat.js'
+import { helloFrame, isPing, readEnvelope, readHello } from './wire.js'
 
 /** Silent hang-ups in a row after which a client stops retrying (see #silentClose). */
 const SILENT_CLOSES = 3
@@ -73,6 +74,7 @@ export class StreamLink implements TransportLink {
   #failure: SeamError | undefined
   #socketError: Error | undefined
   #handshake: { resolve(): void; reject(err: SeamError): void } | undefined
+  #heartbeat: Heartbeat | undefined
   #sink: LinkSink | undefined
   #early: ((sink: LinkSink) => void)[] = []
   #closing: Promise<void> | undefined
@@ -200,7 +202,7 @@ export class StreamLink implements TransportLink {
       if (socket === this.#socket) this.#socketError = err
     })
     socket.on('close', () => this.#onClose(socket))
-    socket.write(helloFrame(this.#options.maxFrameBytes))
+    socket.write(helloFrame(this.#options.maxFrameBytes, this.#options.heartbeatMs))
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => this.#fail(socket, new SeamError('ERR_PROTOCOL', `the peer sent no hello within ${this.#options.handshakeTimeoutMs} ms (handshakeTimeoutMs)`)),
@@ -239,11 +241,14 @@ export class StreamLink implements TransportLink {
       this.#helloSeen = true
       this.#silentCloses = 0
       this.#outbox.peerMaxFrameBytes = hello.maxFrameBytes
-      this.#outbox.attach(this.#socket as Socket)
+      const socket = this.#socket as Socket
+      this.#outbox.attach(socket)
+      if (this.#options.heartbeatMs > 0) this.#heartbeat = new Heartbeat(socket, this.#options.heartbeatMs, hello.heartbeatMs, (err) => this.#fail(socket, err))
       this.#handshake?.resolve()
       this.#handshake = undefined
       return
     }
+    if (isPing(buf, start, end)) return
     let delivery: StreamDelivery
     try {
       delivery = new StreamDelivery(readEnvelope(buf, start, end))
@@ -272,6 +277,8 @@ export class StreamLink implements TransportLink {
   #onClose(socket: Socket): void {
     if (socket !== this.#socket) return
     this.#socket = undefined
+    this.#heartbeat?.stop()
+    this.#heartbeat = undefined
     this.#outbox.detach()
     const cause =
       this.#failure ??

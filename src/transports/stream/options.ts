@@ -10,6 +10,13 @@ export interface StreamOptions {
   maxOutboxBytes?: number
   /** How long a new connection may take to say hello before it is dropped (default 10 000 ms). */
   handshakeTimeoutMs?: number
+  /**
+   * How often this side pings a connection it has sent nothing on (default
+   * 10 000 ms; 0 turns heartbeats off). A connection whose peer promised
+   * pings and then sends nothing for three of its intervals is ended, and a
+   * client reconnects.
+   */
+  heartbeatMs?: number
   /** Client reconnect backoff, doubling from `initialDelayMs` to `maxDelayMs`; `false` ends the channel on the first drop. */
   reconnect?: false | { initialDelayMs?: number; maxDelayMs?: number }
 }
@@ -24,6 +31,8 @@ declare module '../../channel/options.js' {
     maxOutboxBytes?: number
     /** TCP/TLS: how long a new connection may take to say hello (default 10 000 ms). */
     handshakeTimeoutMs?: number
+    /** TCP/TLS: ping an idle connection this often, and end one whose peer went silent (default 10 000 ms; 0: off). */
+    heartbeatMs?: number
     /** TCP/TLS client: reconnect backoff, or `false` for none. */
     reconnect?: false | { initialDelayMs?: number; maxDelayMs?: number }
   }
@@ -35,6 +44,8 @@ export interface ResolvedStreamOptions {
   readonly maxOutboxMessages: number
   readonly maxOutboxBytes: number
   readonly handshakeTimeoutMs: number
+  /** 0: no heartbeat. */
+  readonly heartbeatMs: number
   readonly connectTimeoutMs: number
   readonly reconnect: false | { readonly initialDelayMs: number; readonly maxDelayMs: number }
 }
@@ -60,6 +71,7 @@ export function readStreamOptions(o: StreamOptions & { connectTimeoutMs?: number
     maxOutboxMessages: positive(o.maxOutboxMessages, 'maxOutboxMessages', 100_000, where),
     maxOutboxBytes: positive(o.maxOutboxBytes, 'maxOutboxBytes', 64 * 1024 * 1024, where),
     handshakeTimeoutMs: positive(o.handshakeTimeoutMs, 'handshakeTimeoutMs', 10_000, where),
+    heartbeatMs: o.heartbeatMs === 0 ? 0 : positive(o.heartbeatMs, 'heartbeatMs', 10_000, where),
     connectTimeoutMs: positive(o.connectTimeoutMs, 'connectTimeoutMs', 10_000, where),
     reconnect:
       r === false

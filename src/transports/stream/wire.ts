@@ -3,7 +3,10 @@ import { DEFAULT_CONTENT_TYPE, EMPTY_HEADERS, tagProblem, toEnvelope, type Envel
 import { SeamError } from '../../channel/errors.js'
 import { EnvelopeReader } from './envelope-reader.js'
 
-/** The protocol version in the hello frame. 2: an envelope leaves out `ct` when it is the default (msgpack). */
+/**
+ * The protocol version in the hello frame. 2: an envelope leaves out `ct`
+ * when it is the default (msgpack), and a side may send pings.
+ */
 export const PROTOCOL_VERSION = 2
 
 /** What each side says first. */
@@ -11,18 +14,36 @@ export interface Hello {
   readonly version: number
   /** The largest frame this side accepts. */
   readonly maxFrameBytes: number
+  /** How often this side pings an idle connection; 0 when it never does. */
+  readonly heartbeatMs: number
 }
 
 const encoder = new Encoder()
 const decoder = new Decoder()
 
+/** A frame with its length prefix. */
+function frame(body: Uint8Array): Buffer {
+  const out = Buffer.allocUnsafe(4 + body.length)
+  out.writeUInt32BE(body.length, 0)
+  out.set(body, 4)
+  return out
+}
+
 /** The hello frame, length prefix included. */
-export function helloFrame(maxFrameBytes: number): Buffer {
-  const body = encoder.encode({ seam: 'hello', version: PROTOCOL_VERSION, maxFrameBytes })
-  const frame = Buffer.allocUnsafe(4 + body.length)
-  frame.writeUInt32BE(body.length, 0)
-  frame.set(body, 4)
-  return frame
+export function helloFrame(maxFrameBytes: number, heartbeatMs = 0): Buffer {
+  return frame(encoder.encode({ seam: 'hello', version: PROTOCOL_VERSION, maxFrameBytes, heartbeatMs }))
+}
+
+const PING = encoder.encode({ seam: 'ping' })
+
+/** The frame a side sends to show it is alive when it has nothing else to send; length prefix included. */
+export const PING_FRAME = frame(PING)
+
+/** Whether `frame[start, end)` is a ping rather than an envelope. */
+export function isPing(frame: Buffer, start: number, end: number): boolean {
+  if (end - start !== PING.length || frame[start] !== PING[0]) return false
+  for (let i = 1; i < PING.length; i++) if (frame[start + i] !== PING[i]) return false
+  return true
 }
 
 /** Reads a peer's hello; throws ERR_PROTOCOL saying what is wrong. */
@@ -33,7 +54,7 @@ export function readHello(frame: Uint8Array): Hello {
   } catch {
     raw = undefined
   }
-  const o = raw as { seam?: unknown; version?: unknown; maxFrameBytes?: unknown } | undefined
+  const o = raw as { seam?: unknown; version?: unknown; maxFrameBytes?: unknown; heartbeatMs?: unknown } | undefined
   if (typeof o !== 'object' || o === null || o.seam !== 'hello') {
     throw new SeamError('ERR_PROTOCOL', 'the peer did not start with a seam-channel hello; it is not a seam-channel peer')
   }
@@ -41,7 +62,8 @@ export function readHello(frame: Uint8Array): Hello {
     throw new SeamError('ERR_PROTOCOL', `the peer speaks seam-channel protocol version ${String(o.version)}, this side speaks ${PROTOCOL_VERSION}; run the same major version of seam-channel on both sides`)
   }
   const max = typeof o.maxFrameBytes === 'number' && o.maxFrameBytes > 0 ? o.maxFrameBytes : Infinity
-  return { version: PROTOCOL_VERSION, maxFrameBytes: max }
+  const heartbeatMs = typeof o.heartbeatMs === 'number' && Number.isFinite(o.heartbeatMs) && o.heartbeatMs > 0 ? o.heartbeatMs : 0
+  return { version: PROTOCOL_VERSION, maxFrameBytes: max, heartbeatMs }
 }
 
 const reader = new EnvelopeReader()
