@@ -102,7 +102,8 @@ describe('tcp and tls: heartbeats', () => {
   it('a server ends the connection of a peer that promised pings and went silent, and keeps serving the others', async () => {
     const server = await echoServer(50)
     const silent = watch(await rawPeer(server.port, 50))
-    const good = await connect(server.url, { registry: new Registry().register(Pong), heartbeatMs: 50 })
+    // This one promises a ping every 200 ms, so a busy test machine cannot make it look silent.
+    const good = await connect(server.url, { registry: new Registry().register(Pong), heartbeatMs: 200 })
     open.push(good)
     await waitFor(silent.closed, 5000, 'the server to end the silent peer')
     await expect(good.request(Ping, { seq: 3 }, { expect: Pong, timeoutMs: 5000 })).resolves.toEqual({ seq: 3 })
@@ -110,12 +111,12 @@ describe('tcp and tls: heartbeats', () => {
 
   it('pings an idle connection, keeps a peer that pings back, and requests still flow between the pings', async () => {
     const server = await echoServer(30)
-    const socket = await rawPeer(server.port, 30)
+    // It promises a ping every 100 ms, and answers each of the server's (every 30 ms or so) with one.
+    const socket = await rawPeer(server.port, 100)
     const peer = watch(socket)
-    // Answer each ping with one: this peer keeps its promise of one every 30 ms or so.
     socket.on('data', () => socket.write(PING_FRAME))
-    // Eight pings take at least 240 ms, far past the 90 ms after which a silent peer is dropped.
-    await waitFor(() => peer.pings() >= 8, 5000, 'eight pings from the idle server')
+    // Fifteen pings take at least 450 ms, well past the 300 ms after which a silent peer is dropped.
+    await waitFor(() => peer.pings() >= 15, 5000, 'fifteen pings from the idle server')
     expect(peer.closed()).toBe(false)
     const request = { tag: Ping.tag, id: 'after-pings', ts: Date.now(), ct: 'application/msgpack', replyTo: '', headers: {}, body: encode({ seq: 7 }) }
     const buf = Buffer.alloc(4 + envelopeBound(request))
