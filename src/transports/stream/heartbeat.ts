@@ -27,8 +27,14 @@ export class Heartbeat {
         read = socket.bytesRead
         heardAt = now
       } else if (peerMs > 0 && now - heardAt >= peerMs * MISSED_PINGS) {
-        this.stop()
-        onDead(new SeamError('ERR_TRANSPORT', `heard nothing from the peer for ${now - heardAt} ms though it promised a ping every ${peerMs} ms (its heartbeatMs): it hangs or its host is gone`))
+        // Timers run before a turn's reads: after a long stall of this process, the peer's bytes may
+        // be waiting unread. Judge after this turn's reads (setImmediate runs after them) instead.
+        const silentFor = now - heardAt
+        setImmediate(() => {
+          if (socket.bytesRead !== read) return
+          this.stop()
+          onDead(new SeamError('ERR_TRANSPORT', `heard nothing from the peer for ${silentFor} ms though it promised a ping every ${peerMs} ms (its heartbeatMs): it hangs or its host is gone`))
+        })
         return
       }
       // A socket still holding bytes is busy already; one the peer stopped reading gains nothing from more.
