@@ -2,6 +2,7 @@ import { Decoder, Encoder } from '@msgpack/msgpack'
 import { DEFAULT_CONTENT_TYPE, EMPTY_HEADERS, tagProblem, toEnvelope, type Envelope } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
 import { EnvelopeReader } from './envelope-reader.js'
+import { LENGTH_BYTES } from './frames.js'
 
 /**
  * The protocol version in the hello frame. 2: an envelope leaves out `ct`
@@ -23,9 +24,9 @@ const decoder = new Decoder()
 
 /** A frame with its length prefix. */
 function frame(body: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(4 + body.length)
+  const out = Buffer.allocUnsafe(LENGTH_BYTES + body.length)
   out.writeUInt32BE(body.length, 0)
-  out.set(body, 4)
+  out.set(body, LENGTH_BYTES)
   return out
 }
 
@@ -175,6 +176,9 @@ const prefixes = new Map<string, Prefix>()
 function writePrefix(buf: Buffer, pos: number, tag: string, ct: string): number {
   const hit = prefixes.get(tag)
   if (hit !== undefined && hit.ct === ct) return put(buf, pos, hit.bytes)
+  // Checked here, once per tag: a cached tag was checked when it was first written.
+  const problem = tagProblem(tag)
+  if (problem !== undefined) throw new SeamError('ERR_BAD_ARGUMENT', `cannot send this envelope: ${problem}`, { tag })
   let end = put(buf, pos, TAG_KEY)
   end = writeStr(buf, end, tag)
   if (ct !== DEFAULT_CONTENT_TYPE) {
@@ -194,8 +198,6 @@ function writePrefix(buf: Buffer, pos: number, tag: string, ct: string): number 
  * @throws SeamError `ERR_BAD_ARGUMENT` for an empty tag or one over 255 bytes.
  */
 export function writeEnvelope(buf: Buffer, pos: number, env: Envelope): number {
-  const problem = tagProblem(env.tag)
-  if (problem !== undefined) throw new SeamError('ERR_BAD_ARGUMENT', `cannot send this envelope: ${problem}`, { tag: env.tag })
   let hcount = 0
   if (env.headers !== EMPTY_HEADERS) for (const _ in env.headers) hcount++
   const fields = (env.ct === DEFAULT_CONTENT_TYPE ? 4 : 5) + (env.corr !== undefined ? 1 : 0) + (env.replyTo !== undefined ? 1 : 0) + (hcount > 0 ? 1 : 0)
