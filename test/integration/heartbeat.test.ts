@@ -2,23 +2,23 @@ import { encode } from '@msgpack/msgpack'
 import { createConnection, createServer, type Server as NetServer, type Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import * as t from 'io-ts'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { connect, defineMessage, listen, Registry, type Channel } from '../../src/index.js'
 import { FrameDecoder } from '../../src/transports/stream/frames.js'
 import { envelopeBound, helloFrame, isPing, PING_FRAME, readEnvelope, writeEnvelope } from '../../src/transports/stream/wire.js'
-import { collectErrors, rejection, waitFor } from '../helpers.js'
+import { closedAfterEach, collectErrors, rejection, waitFor } from '../helpers.js'
 import { testPkiForFile } from '../helpers/certs.js'
 
 const Ping = defineMessage('test.Ping', t.type({ seq: t.number }))
 const Pong = defineMessage('test.Pong', t.type({ seq: t.number }))
 const MAX = 16 * 1024 * 1024
 
-const open: { close(): Promise<unknown> }[] = []
-const sockets: Socket[] = []
-afterEach(async () => {
-  for (const s of sockets.splice(0)) s.destroy()
-  await Promise.all(open.splice(0).map((x) => x.close().catch(() => undefined)))
-})
+const open = closedAfterEach()
+
+/** Ends a raw socket after the test. */
+function closeAfter(socket: Socket): void {
+  open.push({ close: async () => void socket.destroy() })
+}
 
 /** A raw peer's view of a connection: every frame after the hello, as pings or envelopes. */
 function watch(socket: Socket): { pings: () => number; envelopes: ReturnType<typeof readEnvelope>[]; closed: () => boolean } {
@@ -46,7 +46,7 @@ async function silentServer(heartbeatMs: number): Promise<{ port: number; accept
   const server: NetServer = createServer((s) => {
     const at = Date.now()
     accepted.push(at)
-    sockets.push(s)
+    closeAfter(s)
     s.on('error', () => undefined)
     s.on('close', () => closedAfterMs.push(Date.now() - at))
     s.resume()
@@ -71,7 +71,7 @@ const pki = testPkiForFile()
 /** A raw peer: connects (over TLS when asked), says hello promising pings every `heartbeatMs`, and nothing more. */
 async function rawPeer(port: number, heartbeatMs: number, tls = false): Promise<Socket> {
   const socket = tls ? tlsConnect({ host: '127.0.0.1', port, ca: pki.ca.cert, servername: 'localhost' }) : createConnection({ host: '127.0.0.1', port })
-  sockets.push(socket)
+  closeAfter(socket)
   await new Promise<void>((resolve, reject) => socket.once(tls ? 'secureConnect' : 'connect', resolve).once('error', reject))
   socket.write(helloFrame(MAX, heartbeatMs))
   return socket
