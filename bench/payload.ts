@@ -28,8 +28,9 @@ export function itemEnvelope(i: number, id: string = newId()): Envelope {
 }
 
 /**
- * The bytes our envelope adds to a frame of this payload: the tag, id,
- * timestamp and content type with their keys, and the body's bin header.
+ * The bytes our envelope adds to a frame of this payload: the tag, id and
+ * timestamp with their keys, and the body's key and bin header (`ct` is left
+ * out for msgpack).
  * The baseline padded by this much (receiver.bench.ts) tells what the
  * envelope costs in bytes alone.
  */

@@ -46,15 +46,6 @@ function dial(port: number): Promise<Socket> {
   })
 }
 
-// ---- one-way ----
-
-
-
-// ---- request/response ----
-
-
-
-
 /** Runs the TCP benchmarks; about 25 s. */
 export async function run(): Promise<Row[]> {
   const peer = await startPeer()

@@ -62,8 +62,6 @@ function dialRaw(port: number, certs: ExampleCerts): Promise<TLSSocket> {
   })
 }
 
-
-
 /** Runs the TLS benchmarks; about 20 s. */
 export async function run(): Promise<Row[]> {
   const dir = mkdtempSync(join(tmpdir(), 'seam-tls-bench-'))

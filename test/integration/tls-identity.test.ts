@@ -19,7 +19,6 @@ const pki = testPkiForFile()
 
 const open = closedAfterEach()
 
-
 interface Seen {
   pings: (PeerInfo | undefined)[]
   seqs: number[]

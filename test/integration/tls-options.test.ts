@@ -17,7 +17,6 @@ const pki = testPkiForFile()
 
 const open = closedAfterEach()
 
-
 function registry(): Registry {
   const r = new Registry({ onError: () => undefined })
   r.register(Pong)

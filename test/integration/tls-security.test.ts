@@ -16,7 +16,6 @@ const pki = testPkiForFile()
 
 const open = closedAfterEach()
 
-
 /** A TLS echo server whose errors are collected. */
 async function startServer(tls: TlsOptions): Promise<{ server: Server; errors: SeamError[] }> {
   const errors: SeamError[] = []

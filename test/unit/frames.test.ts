@@ -16,7 +16,6 @@ function feed(decoder: FrameDecoder, chunks: Buffer[]): string[] {
   return out
 }
 
-
 describe('FrameDecoder', () => {
   const payloads = ['a', 'hello world', 'x'.repeat(300)].map((s) => Buffer.from(s, 'latin1'))
   const stream = Buffer.concat(payloads.map(frame))

@@ -3,7 +3,6 @@ import { describe, expect, it } from 'vitest'
 import { defineMessage, MAX_TAG_BYTES } from '../../src/index.js'
 import { codeOf } from '../helpers.js'
 
-
 describe('defineMessage', () => {
   const codec = t.type({ seq: t.number })
 
