@@ -67,3 +67,18 @@ export async function rejection(p: Promise<unknown>): Promise<SeamError> {
   if (typeof (value as { close?: unknown } | null)?.close === 'function') await (value as { close(): Promise<unknown> }).close()
   throw new Error('expected a rejection, but it resolved')
 }
+
+/**
+ * Bytes held right now, after a full collection: JS heap plus ArrayBuffers
+ * (socket chunks and bodies live there). Needs `--expose-gc`, which
+ * vitest.config.ts passes to every test process.
+ */
+export function heldBytes(): number {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) throw new Error('run the tests with --expose-gc (vitest.config.ts passes it)')
+  gc()
+  const m = process.memoryUsage()
+  return m.heapUsed + m.arrayBuffers
+}
+
+export const MiB = 1024 * 1024

@@ -8,7 +8,7 @@ import { FrameDecoder, sniffForeign } from './frames.js'
 import type { ResolvedStreamOptions } from './options.js'
 import { Outbox } from './outbox.js'
 import { Heartbeat } from './heartbeat.js'
-import { helloFrame, isPing, readEnvelope, readHello } from './wire.js'
+import { helloFrame, isBomb, isPing, readEnvelope, readHello } from './wire.js'
 
 /** Silent hang-ups in a row after which a client stops retrying (see #silentClose). */
 const SILENT_CLOSES = 3
@@ -236,6 +236,8 @@ export class StreamLink implements TransportLink {
   }
 
   readonly #onFrame = (buf: Buffer, start: number, end: number): void => {
+    // A frame that ended the connection may have had others behind it in the same chunk.
+    if (this.#failure !== undefined) return
     if (!this.#helloSeen) {
       const hello = readHello(buf.subarray(start, end))
       this.#helloSeen = true
@@ -253,8 +255,10 @@ export class StreamLink implements TransportLink {
     try {
       delivery = new StreamDelivery(readEnvelope(buf, start, end))
     } catch (err) {
+      const error = toSeamError(err, 'ERR_PROTOCOL', 'malformed envelope')
+      if (isBomb(err)) return this.#fail(this.#socket as Socket, error)
       // The frame boundary is intact, so only this message is lost, not the connection.
-      delivery = new StreamDelivery(undefined, { bytes: Buffer.from(buf.subarray(start, end)), error: toSeamError(err, 'ERR_PROTOCOL', 'malformed envelope') })
+      delivery = new StreamDelivery(undefined, { bytes: Buffer.from(buf.subarray(start, end)), error })
     }
     const sink = this.#sink
     if (sink !== undefined) sink.deliver(delivery)

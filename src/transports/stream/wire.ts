@@ -1,4 +1,6 @@
-import { Decoder, Encoder } from '@msgpack/msgpack'
+import { Encoder } from '@msgpack/msgpack'
+import { BoundedDecoder } from '../../serde/bounded-decoder.js'
+import { MsgpackBoundsError } from '../../serde/msgpack-bounds.js'
 import { DEFAULT_CONTENT_TYPE, EMPTY_HEADERS, tagProblem, toEnvelope, type Envelope } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
 import { EnvelopeReader } from './envelope-reader.js'
@@ -20,7 +22,7 @@ export interface Hello {
 }
 
 const encoder = new Encoder()
-const decoder = new Decoder()
+const decoder = new BoundedDecoder()
 
 /** A frame with its length prefix. */
 function frame(body: Uint8Array): Buffer {
@@ -52,7 +54,8 @@ export function readHello(frame: Uint8Array): Hello {
   let raw: unknown
   try {
     raw = decoder.decode(frame)
-  } catch {
+  } catch (err) {
+    if (isBomb(err)) throw new SeamError('ERR_PROTOCOL', `the peer's hello is malformed: ${err.message}`, { cause: err })
     raw = undefined
   }
   const o = raw as { seam?: unknown; version?: unknown; maxFrameBytes?: unknown; heartbeatMs?: unknown } | undefined
@@ -69,7 +72,20 @@ export function readHello(frame: Uint8Array): Hello {
 
 const reader = new EnvelopeReader()
 
-/** Reads the envelope in `frame[start, end)`; throws ERR_PROTOCOL naming what is wrong. */
+/**
+ * Whether `err` (thrown by {@link readEnvelope} or a decoder) is a declared
+ * length or a nesting beyond what the frame can hold: no honest encoder
+ * writes one, so the connection that sent it is closed rather than answered.
+ */
+export function isBomb(err: unknown): err is Error {
+  const e = err instanceof SeamError ? err.cause : err
+  return e instanceof MsgpackBoundsError && e.bomb
+}
+
+/**
+ * Reads the envelope in `frame[start, end)`; throws ERR_PROTOCOL naming what
+ * is wrong (see {@link isBomb} for the errors that should end the connection).
+ */
 export function readEnvelope(frame: Buffer, start = 0, end = frame.length): Envelope {
   // Our own envelopes take the fast path; anything unusual, including every error, the generic one.
   const fast = reader.read(frame, start, end)
