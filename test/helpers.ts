@@ -29,6 +29,13 @@ export function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'the 
   })
 }
 
+/** Settles with `p`, or rejects after `ms` (a guard so a hang fails fast and clearly). */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const guard = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)))
+  return Promise.race([p, guard]).finally(() => clearTimeout(timer))
+}
+
 /** Collects what an `onError` option receives: pass `onError` to `listen`/`connect`/`Registry`, assert on `errors`. */
 export function collectErrors(): { errors: SeamError[]; onError: (err: SeamError) => void } {
   const errors: SeamError[] = []
