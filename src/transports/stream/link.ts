@@ -76,6 +76,8 @@ export class StreamLink implements TransportLink {
   #handshake: { resolve(): void; reject(err: SeamError): void } | undefined
   #heartbeat: Heartbeat | undefined
   #sink: LinkSink | undefined
+  /** The channel's window is full: the socket is not read (after the hello, which is always read). */
+  #paused = false
   #early: ((sink: LinkSink) => void)[] = []
   #closing: Promise<void> | undefined
 
@@ -140,6 +142,16 @@ export class StreamLink implements TransportLink {
     return this.#outbox.send(envelope)
   }
 
+  pause(): void {
+    this.#paused = true
+    if (this.#helloSeen) this.#socket?.pause()
+  }
+
+  resume(): void {
+    this.#paused = false
+    this.#socket?.resume()
+  }
+
   close(timeoutMs: number): Promise<void> {
     this.#closing ??= this.#close(timeoutMs)
     return this.#closing
@@ -153,6 +165,8 @@ export class StreamLink implements TransportLink {
     this.#failQueued('channel closed')
     const socket = this.#socket
     if (socket === undefined || socket.destroyed) return
+    // The peer's end of the connection must be read for it to close.
+    socket.resume()
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => socket.destroy(), Math.max(100, deadline - Date.now()))
       socket.once('close', () => {
@@ -248,6 +262,7 @@ export class StreamLink implements TransportLink {
       if (this.#options.heartbeatMs > 0) this.#heartbeat = new Heartbeat(socket, this.#options.heartbeatMs, hello.heartbeatMs, (err) => this.#fail(socket, err))
       this.#handshake?.resolve()
       this.#handshake = undefined
+      if (this.#paused) socket.pause()
       return
     }
     if (isPing(buf, start, end)) return
