@@ -51,7 +51,7 @@ function checkHeaders(headers: unknown, tag: string): void {
 
 /** Placeholder envelope for bytes that never became one, so policies and dead-letters have something to carry. */
 function brokenEnvelope(bytes: Uint8Array, id: string | undefined): Envelope {
-  return { tag: '$seam/undecodable', id: id ?? newId(), ts: Date.now(), ct: 'application/octet-stream', headers: EMPTY_HEADERS, body: bytes }
+  return { tag: '$seam/undecodable', id: id ?? newId(), ts: Date.now(), ct: 'application/octet-stream', corr: undefined, replyTo: undefined, key: undefined, headers: EMPTY_HEADERS, body: bytes }
 }
 
 /**
@@ -156,7 +156,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     if (this.#closing !== undefined) return Promise.reject(this.#closedError(type.tag))
     let env: Envelope
     try {
-      env = this.#build(type, value, options?.headers, undefined, undefined)
+      env = this.#build(type, value, options?.headers, undefined, undefined, options?.key)
     } catch (err) {
       return Promise.reject(toSeamError(err, 'ERR_BAD_ARGUMENT', `cannot encode "${type.tag}"`))
     }
@@ -185,7 +185,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     const timeoutMs = readCount(options.timeoutMs, 'timeoutMs', this.#requestTimeoutMs, `request("${type.tag}")`)
     let env: Envelope
     try {
-      env = this.#build(type, value, options.headers, undefined, replyTo)
+      env = this.#build(type, value, options.headers, undefined, replyTo, options.key)
     } catch (err) {
       throw toSeamError(err, 'ERR_BAD_ARGUMENT', `cannot encode "${type.tag}"`)
     }
@@ -286,7 +286,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     return new SeamError('ERR_CLOSED', `cannot send "${tag}": the channel is ${this.#endedBy === undefined ? 'closed' : `closed (${this.#endedBy.message})`}`, { tag, cause: this.#endedBy })
   }
 
-  #build(type: AnyMessageType, value: unknown, headers: Record<string, string> | undefined, corr: string | undefined, replyTo: string | undefined): Envelope {
+  #build(type: AnyMessageType, value: unknown, headers: Record<string, string> | undefined, corr: string | undefined, replyTo: string | undefined, key: string | undefined): Envelope {
     if (headers !== undefined) checkHeaders(headers, type.tag)
     return {
       tag: type.tag,
@@ -295,6 +295,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
       ct: this.#serde.contentType,
       corr,
       replyTo,
+      key,
       headers: headers ?? EMPTY_HEADERS,
       body: this.#serde.encode(type.codec.encode(value)),
     }
@@ -395,7 +396,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     }
     let env: Envelope
     try {
-      env = this.#build(type, value, undefined, request.id, undefined)
+      env = this.#build(type, value, undefined, request.id, undefined, undefined)
     } catch (err) {
       return Promise.reject(toSeamError(err, 'ERR_BAD_ARGUMENT', `cannot encode the reply "${type.tag}"`))
     }

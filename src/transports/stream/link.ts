@@ -38,10 +38,14 @@ export interface StreamDialer {
 
 // A stream has no acknowledgements: the socket delivered it, and that is all there is.
 class StreamDelivery implements Delivery {
+  readonly key: string | undefined
+
   constructor(
     readonly envelope: Envelope | undefined,
     readonly broken?: BrokenEnvelope,
-  ) {}
+  ) {
+    this.key = envelope?.key
+  }
   ack(): void {}
   nack(): void {}
 }

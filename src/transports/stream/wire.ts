@@ -111,6 +111,7 @@ const TS_KEY = key('ts')
 const CT_KEY = key('ct')
 const CORR_KEY = key('corr')
 const REPLY_TO_KEY = key('replyTo')
+const KEY_KEY = key('key')
 const HEADERS_KEY = key('headers')
 const BODY_KEY = key('body')
 
@@ -120,6 +121,7 @@ export function envelopeBound(env: Envelope): number {
   let n = 64 + env.tag.length * 3 + env.id.length * 3 + env.ct.length * 3 + env.body.length
   if (env.corr !== undefined) n += 16 + env.corr.length * 3
   if (env.replyTo !== undefined) n += 16 + env.replyTo.length * 3
+  if (env.key !== undefined) n += 16 + env.key.length * 3
   if (env.headers !== EMPTY_HEADERS) for (const k in env.headers) n += 10 + (k.length + (env.headers[k] as string).length) * 3
   return n
 }
@@ -216,7 +218,7 @@ function writePrefix(buf: Buffer, pos: number, tag: string, ct: string): number 
 export function writeEnvelope(buf: Buffer, pos: number, env: Envelope): number {
   let hcount = 0
   if (env.headers !== EMPTY_HEADERS) for (const _ in env.headers) hcount++
-  const fields = (env.ct === DEFAULT_CONTENT_TYPE ? 4 : 5) + (env.corr !== undefined ? 1 : 0) + (env.replyTo !== undefined ? 1 : 0) + (hcount > 0 ? 1 : 0)
+  const fields = (env.ct === DEFAULT_CONTENT_TYPE ? 4 : 5) + (env.corr !== undefined ? 1 : 0) + (env.replyTo !== undefined ? 1 : 0) + (env.key !== undefined ? 1 : 0) + (hcount > 0 ? 1 : 0)
   buf[pos++] = 0x80 | fields
   // Map order is free in MessagePack: the fields that repeat per tag go first, as one cached run.
   pos = writePrefix(buf, pos, env.tag, env.ct)
@@ -233,6 +235,10 @@ export function writeEnvelope(buf: Buffer, pos: number, env: Envelope): number {
   if (env.replyTo !== undefined) {
     pos = put(buf, pos, REPLY_TO_KEY)
     pos = writeStr(buf, pos, env.replyTo)
+  }
+  if (env.key !== undefined) {
+    pos = put(buf, pos, KEY_KEY)
+    pos = writeStr(buf, pos, env.key)
   }
   if (hcount > 0) {
     pos = put(buf, pos, HEADERS_KEY)
