@@ -136,4 +136,49 @@ describe('PendingRequests timeouts', () => {
     expect(u.error?.code).toBe('ERR_TIMEOUT')
     expect(u.after).toBeGreaterThanOrEqual(100 - EARLY_MS)
   })
+
+  it('rejectAll() with no selector fails every request, written or not', async () => {
+    const started = performance.now()
+    const written = settled(pending.add('w', 'test.Written', 5000), started, LATE_MS, 'the written request')
+    const unwritten = settled(pending.add('u', 'test.Unwritten', 5000), started, LATE_MS, 'the unwritten request')
+    pending.written('w')
+    pending.rejectAll((tag) => new SeamError('ERR_CLOSED', `closed before ${tag}`))
+    expect((await written).error?.code).toBe('ERR_CLOSED')
+    expect((await unwritten).error?.code).toBe('ERR_CLOSED')
+    expect(pending.size).toBe(0)
+  })
 })
+
+describe('PendingRequests bookkeeping', () => {
+  it('reject() fails a waiting request and says so; resolve() and reject() of unknown ids say false', async () => {
+    const p = pending.add('a', 'test.A', 5000)
+    expect(pending.reject('a', new SeamError('ERR_FORBIDDEN', 'denied'))).toBe(true)
+    await expect(p).rejects.toMatchObject({ code: 'ERR_FORBIDDEN' })
+    expect(pending.resolve('nobody', 'x')).toBe(false)
+    expect(pending.reject('nobody', new Error('x'))).toBe(false)
+  })
+
+  it('written() for a request that already ended (timed out, answered, aborted) is harmless', () => {
+    // The channel marks a request written when its send resolves, which may be after it ended.
+    expect(() => pending.written('gone')).not.toThrow()
+    expect(pending.size).toBe(0)
+  })
+
+  it('a waiting request keeps the process alive; with nothing waiting, no timer holds it', async () => {
+    // getActiveResourcesInfo lists only timers that keep the process alive (ref'd).
+    const holding = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+    const before = holding()
+    const a = pending.add('a', 'test.A', 5000)
+    expect(holding()).toBe(before + 1)
+    pending.resolve('a', 'done')
+    await a
+    expect(holding()).toBe(before)
+    // A later deadline than the timer still armed for 'a': that timer must hold the process again.
+    const b = pending.add('b', 'test.B', 10_000)
+    expect(holding()).toBe(before + 1)
+    pending.reject('b', new SeamError('ERR_CLOSED', 'closed'))
+    await expect(b).rejects.toMatchObject({ code: 'ERR_CLOSED' })
+    expect(holding()).toBe(before)
+  })
+})
+
