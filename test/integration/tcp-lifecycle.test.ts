@@ -211,10 +211,21 @@ describe('tcp: reconnect', () => {
     await within(down, 5000, 'the status "down" event')
 
     const waiting = Array.from({ length: 10 }, (_, seq) => client.send(Ping, { seq }))
-    const eleventh = await rejection(client.send(Ping, { seq: 10 }))
-    expect(eleventh.code).toBe('ERR_OUTBOX_FULL')
-    expect(eleventh.retriable).toBe(true)
-    expect(eleventh.message).toMatch(/maxOutboxMessages/)
+    // A refusal settles within a turn of the event loop; the ten must all still be waiting after one.
+    const refused: string[] = []
+    waiting.forEach((p, seq) => p.catch((e: unknown) => void refused.push(`send ${seq + 1}: ${(e as SeamError).code}`)))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(refused, 'sends within maxOutboxMessages (10) that were refused').toEqual([])
+    // A bound one too high would let the 11th wait too: fail within a second, not at the test timeout.
+    const eleventh = await within(
+      client.send(Ping, { seq: 10 }).then(() => 'accepted', (e: unknown) => e),
+      1000,
+      'the 11th send (expected: refused at once with ERR_OUTBOX_FULL)',
+    )
+    expect(eleventh).toBeInstanceOf(SeamError)
+    expect((eleventh as SeamError).code).toBe('ERR_OUTBOX_FULL')
+    expect((eleventh as SeamError).retriable).toBe(true)
+    expect((eleventh as SeamError).message).toMatch(/maxOutboxMessages/)
     // Nothing grows: every further send is refused the same way.
     const more = await Promise.all(Array.from({ length: 50 }, (_, i) => rejection(client.send(Ping, { seq: 11 + i }))))
     expect(more.every((e) => e.code === 'ERR_OUTBOX_FULL')).toBe(true)
