@@ -7,7 +7,7 @@ export default defineConfig({
     hookTimeout: 20_000,
     // Sockets and timers per test file: forks keep one file's leftovers from reaching another.
     pool: 'forks',
-    // The fuzz suite forces full GCs to tell retained memory from garbage not yet collected.
+    // Memory tests (allocation bombs, the in-flight window, the fuzzer) collect garbage before they measure.
     execArgv: ['--expose-gc'],
   },
 })

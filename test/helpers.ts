@@ -29,6 +29,13 @@ export function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'the 
   })
 }
 
+/** Settles with `p`, or rejects after `ms` (a guard so a hang fails fast and clearly). */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const guard = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)))
+  return Promise.race([p, guard]).finally(() => clearTimeout(timer))
+}
+
 /** Collects what an `onError` option receives: pass `onError` to `listen`/`connect`/`Registry`, assert on `errors`. */
 export function collectErrors(): { errors: SeamError[]; onError: (err: SeamError) => void } {
   const errors: SeamError[] = []
@@ -67,3 +74,18 @@ export async function rejection(p: Promise<unknown>): Promise<SeamError> {
   if (typeof (value as { close?: unknown } | null)?.close === 'function') await (value as { close(): Promise<unknown> }).close()
   throw new Error('expected a rejection, but it resolved')
 }
+
+/**
+ * Bytes held right now, after a full collection: JS heap plus ArrayBuffers
+ * (socket chunks and bodies live there). Needs `--expose-gc`, which
+ * vitest.config.ts passes to every test process.
+ */
+export function heldBytes(): number {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) throw new Error('run the tests with --expose-gc (vitest.config.ts passes it)')
+  gc()
+  const m = process.memoryUsage()
+  return m.heapUsed + m.arrayBuffers
+}
+
+export const MiB = 1024 * 1024

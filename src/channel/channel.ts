@@ -14,6 +14,7 @@ import { Events } from './events.js'
 import type { Authorize, RequestOptions, SendOptions } from './options.js'
 import type { PeerInfo } from './peer.js'
 import { PendingRequests } from './pending.js'
+import { Window } from './window.js'
 import type { ResolvedChannelOptions } from './resolve-options.js'
 import type { Delivery, LinkSink, RouteOptions, TransportFeatures, TransportLink } from './transport.js'
 
@@ -50,7 +51,7 @@ function checkHeaders(headers: unknown, tag: string): void {
 
 /** Placeholder envelope for bytes that never became one, so policies and dead-letters have something to carry. */
 function brokenEnvelope(bytes: Uint8Array, id: string | undefined): Envelope {
-  return { tag: '$seam/undecodable', id: id ?? newId(), ts: Date.now(), ct: 'application/octet-stream', headers: EMPTY_HEADERS, body: bytes }
+  return { tag: '$seam/undecodable', id: id ?? newId(), ts: Date.now(), ct: 'application/octet-stream', corr: undefined, replyTo: undefined, key: undefined, headers: EMPTY_HEADERS, body: bytes }
 }
 
 /**
@@ -81,8 +82,12 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
   /** `#abort.signal`, kept: the getter would run once per dispatched message. */
   readonly #signal = this.#abort.signal
   readonly #source: DispatchSource
-  #inflight = 0
+  readonly #window: Window
   #onIdle: (() => void) | undefined
+  /** Closing, past waiting for handlers: nothing more is handled. */
+  #stopped = false
+  /** Messages received but never handled because the channel closed first. */
+  #unhandled = 0
   #closing: Promise<void> | undefined
   #endedBy: SeamError | undefined
   readonly #closed: Promise<void | Error>
@@ -108,6 +113,11 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
       canReply: (request) => this.#canReply(request),
       reply: (request, type, value) => this.#reply(request, type, value),
     }
+    this.#window = new Window(
+      o.concurrency,
+      { pause: () => link.pause(), resume: () => link.resume(), awaitingReplies: () => this.#pending.size > 0 },
+      (d) => this.#run(d),
+    )
     const sink: LinkSink = {
       deliver: (d) => this.#deliver(d),
       status: (state, cause) => this.#status(state, cause),
@@ -146,7 +156,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     if (this.#closing !== undefined) return Promise.reject(this.#closedError(type.tag))
     let env: Envelope
     try {
-      env = this.#build(type, value, options?.headers, undefined, undefined)
+      env = this.#build(type, value, options?.headers, undefined, undefined, options?.key)
     } catch (err) {
       return Promise.reject(toSeamError(err, 'ERR_BAD_ARGUMENT', `cannot encode "${type.tag}"`))
     }
@@ -175,12 +185,14 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     const timeoutMs = readCount(options.timeoutMs, 'timeoutMs', this.#requestTimeoutMs, `request("${type.tag}")`)
     let env: Envelope
     try {
-      env = this.#build(type, value, options.headers, undefined, replyTo)
+      env = this.#build(type, value, options.headers, undefined, replyTo, options.key)
     } catch (err) {
       throw toSeamError(err, 'ERR_BAD_ARGUMENT', `cannot encode "${type.tag}"`)
     }
     const id = env.id
     const replied = this.#pending.add(id, type.tag, timeoutMs)
+    // A full window keeps reading while a reply is awaited (see Window).
+    this.#window.check()
     this.#link.send(env, options).then(
       () => this.#pending.written(id),
       (err: unknown) => this.#pending.reject(id, err),
@@ -237,12 +249,26 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
 
   async #close(): Promise<void> {
     const deadline = Date.now() + this.#closeTimeoutMs
-    if (this.#inflight > 0) await this.#idle(deadline)
+    // A broker delivers again what this channel will not handle; a connection cannot, so its waiting messages are handled.
+    if (this.#link.features.redelivery) for (const d of this.#window.takeWaiting()) this.#settlement.report(d.nack({ requeue: true }))
+    if (this.#window.held > 0) await this.#idle(deadline)
+    // From here on nothing more is handled: what still waits, or arrives while the link closes, is counted and reported.
+    this.#stopped = true
+    for (const d of this.#window.takeWaiting()) this.#refuse(d)
     this.#abort.abort()
     await this.#link.close(Math.max(0, deadline - Date.now())).catch((err: unknown) => this.#onError(toSeamError(err, 'ERR_TRANSPORT', 'closing the link failed')))
+    if (this.#unhandled > 0) {
+      this.#onError(new SeamError('ERR_CLOSED', `${this.#unhandled} received messages were never handled: the channel closed (closeTimeoutMs ${this.#closeTimeoutMs}) before their turn`))
+    }
     this.#pending.rejectAll((tag) => new SeamError('ERR_CLOSED', `the channel closed before the reply to "${tag}" arrived`, { tag }))
     this.#pending.clear()
     this.#resolveClosed(this.#endedBy)
+  }
+
+  /** A message that arrived too late for a closing channel: not handled, never silently. */
+  #refuse(d: Delivery): void {
+    this.#unhandled++
+    this.#settlement.report(d.nack({ requeue: this.#link.features.redelivery }))
   }
 
   #idle(deadline: number): Promise<void> {
@@ -260,7 +286,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     return new SeamError('ERR_CLOSED', `cannot send "${tag}": the channel is ${this.#endedBy === undefined ? 'closed' : `closed (${this.#endedBy.message})`}`, { tag, cause: this.#endedBy })
   }
 
-  #build(type: AnyMessageType, value: unknown, headers: Record<string, string> | undefined, corr: string | undefined, replyTo: string | undefined): Envelope {
+  #build(type: AnyMessageType, value: unknown, headers: Record<string, string> | undefined, corr: string | undefined, replyTo: string | undefined, key: string | undefined): Envelope {
     if (headers !== undefined) checkHeaders(headers, type.tag)
     return {
       tag: type.tag,
@@ -269,6 +295,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
       ct: this.#serde.contentType,
       corr,
       replyTo,
+      key,
       headers: headers ?? EMPTY_HEADERS,
       body: this.#serde.encode(type.codec.encode(value)),
     }
@@ -278,28 +305,38 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
 
   #deliver(d: Delivery): void {
     const env = d.envelope
+    if (env !== undefined) {
+      // Replies never wait in the window: a handler in it may be waiting for them.
+      if (env.tag === ERROR_TAG) {
+        const error = errorOfReply(env)
+        if (env.corr === undefined || !this.#pending.reject(env.corr, error)) this.#onError(error)
+        this.#settlement.report(d.ack())
+        return
+      }
+      if (env.corr !== undefined) {
+        // A reply nobody waits for (timed out, cancelled) is reported, never dispatched or bounced back.
+        if (!this.#pending.resolve(env.corr, env)) {
+          this.#onError(new SeamError('ERR_TIMEOUT', `a reply "${env.tag}" arrived for a request that is no longer waiting (it timed out or was cancelled)`, { tag: env.tag, id: env.corr }))
+        }
+        this.#settlement.report(d.ack())
+        return
+      }
+      if (this.#closing !== undefined && this.#link.features.redelivery) {
+        this.#settlement.report(d.nack({ requeue: true }))
+        return
+      }
+    }
+    if (this.#stopped) this.#refuse(d)
+    else this.#window.admit(d)
+  }
+
+  /** Handles a delivery the window let through; it ends in `#finish`. */
+  #run(d: Delivery): void {
+    const env = d.envelope
     if (env === undefined) {
       const error = d.broken?.error ?? new SeamError('ERR_PROTOCOL', 'the transport delivered neither an envelope nor bytes')
       const broken = brokenEnvelope(d.broken?.bytes ?? EMPTY_BODY, error.id)
       this.#track(this.registry.applyPolicy('undecodable', broken, error, this.#policies), d, broken)
-      return
-    }
-    if (env.tag === ERROR_TAG) {
-      const error = errorOfReply(env)
-      if (env.corr === undefined || !this.#pending.reject(env.corr, error)) this.#onError(error)
-      this.#settlement.report(d.ack())
-      return
-    }
-    if (env.corr !== undefined) {
-      // A reply nobody waits for (timed out, cancelled) is reported, never dispatched or bounced back.
-      if (!this.#pending.resolve(env.corr, env)) {
-        this.#onError(new SeamError('ERR_TIMEOUT', `a reply "${env.tag}" arrived for a request that is no longer waiting (it timed out or was cancelled)`, { tag: env.tag, id: env.corr }))
-      }
-      this.#settlement.report(d.ack())
-      return
-    }
-    if (this.#closing !== undefined && this.#link.features.redelivery) {
-      this.#settlement.report(d.nack({ requeue: true }))
       return
     }
     if (this.#gate !== undefined) this.#gate.pass(env, (allowed) => (allowed ? this.#dispatch(d, env) : this.#forbid(d, env)))
@@ -315,33 +352,35 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     const who = peer?.commonName ?? peer?.address ?? 'this peer'
     const error = new SeamError('ERR_FORBIDDEN', `${who} may not send "${env.tag}"`, { tag: env.tag, id: env.id })
     this.events.emit('forbidden', env.tag, peer)
-    this.#settlement.report(this.#settlement.reject(d, env, error, false))
+    this.#settled(this.#settlement.reject(d, env, error, false), d, env)
   }
 
-  /** Settles a delivery once its dispatch is done; counts it as in flight meanwhile. */
+  /** Settles a delivery once its dispatch is done. */
   #track(result: Outcome | Promise<Outcome>, d: Delivery, env: Envelope): void {
     if (!(result instanceof Promise)) {
-      this.#settlement.report(this.#settlement.settle(d, env, result))
+      this.#settled(this.#settlement.settle(d, env, result), d, env)
       return
     }
-    this.#inflight++
     result.then(
-      (outcome) => {
-        const settled = this.#settlement.settle(d, env, outcome)
-        if (settled instanceof Promise) settled.then(this.#done, (err: unknown) => this.#settleFailed(err, env))
-        else this.#done()
-      },
-      (err: unknown) => this.#settleFailed(err, env),
+      (outcome) => this.#settled(this.#settlement.settle(d, env, outcome), d, env),
+      (err: unknown) => this.#settleFailed(err, d, env),
     )
   }
 
-  readonly #done = (): void => {
-    if (--this.#inflight === 0 && this.#onIdle !== undefined) this.#onIdle()
+  /** Frees the delivery's place in the window once its ack or nack is done. */
+  #settled(result: void | Promise<void>, d: Delivery, env: Envelope): void {
+    if (result instanceof Promise) result.then(() => this.#finish(d), (err: unknown) => this.#settleFailed(err, d, env))
+    else this.#finish(d)
   }
 
-  #settleFailed(err: unknown, env: Envelope): void {
+  #finish(d: Delivery): void {
+    this.#window.finish(d)
+    if (this.#window.held === 0 && this.#onIdle !== undefined) this.#onIdle()
+  }
+
+  #settleFailed(err: unknown, d: Delivery, env: Envelope): void {
     this.#onError(toSeamError(err, 'ERR_TRANSPORT', `settling "${env.tag}" failed`))
-    this.#done()
+    this.#finish(d)
   }
 
   /** Only a request (it carries `replyTo`) waits for a reply. */
@@ -357,7 +396,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     }
     let env: Envelope
     try {
-      env = this.#build(type, value, undefined, request.id, undefined)
+      env = this.#build(type, value, undefined, request.id, undefined, undefined)
     } catch (err) {
       return Promise.reject(toSeamError(err, 'ERR_BAD_ARGUMENT', `cannot encode the reply "${type.tag}"`))
     }

@@ -21,6 +21,12 @@ export interface Envelope {
    * `''` for "back over the connection it came on" (TCP, TLS).
    */
   readonly replyTo?: string | undefined
+  /**
+   * The ordering key it was sent with (`send(T, v, { key })`): messages of
+   * one key are handled one at a time, in order. Carried where the transport
+   * can (TCP/TLS frames, a Kafka record key, an SQS message group).
+   */
+  readonly key?: string | undefined
   /** Free string headers; `x-seam-*` are reserved. */
   readonly headers: Readonly<Record<string, string>>
   /** The serde's output for the codec's encoded value. */
@@ -79,7 +85,7 @@ function envelopeProblem(o: Record<string, unknown>, impliedCt: string | undefin
     if (typeof o.headers !== 'object' || Array.isArray(o.headers)) return '"headers" must be a map'
     for (const v of Object.values(o.headers)) if (typeof v !== 'string') return 'header values must be strings'
   }
-  for (const field of ['corr', 'replyTo'] as const) {
+  for (const field of ['corr', 'replyTo', 'key'] as const) {
     const v = o[field]
     if (v !== undefined && v !== null && typeof v !== 'string') return `"${field}" must be a string`
   }
@@ -106,6 +112,7 @@ export function toEnvelope(raw: unknown, impliedCt?: string): Envelope {
     ct: (o.ct ?? impliedCt) as string,
     corr: (o.corr ?? undefined) as string | undefined,
     replyTo: (o.replyTo ?? undefined) as string | undefined,
+    key: (o.key ?? undefined) as string | undefined,
     headers: (o.headers ?? EMPTY_HEADERS) as Record<string, string>,
     body: o.body as Uint8Array,
   }

@@ -9,7 +9,7 @@ import { SeamError, isErrorCode } from './errors.js'
  */
 export function errorReply(request: Envelope, error: SeamError, contentType: string): Envelope {
   const headers = { [HEADER.code]: error.code, [HEADER.message]: error.message, [HEADER.failedTag]: request.tag }
-  return { tag: ERROR_TAG, id: newId(), ts: Date.now(), ct: contentType, corr: request.id, replyTo: undefined, headers, body: EMPTY_BODY }
+  return { tag: ERROR_TAG, id: newId(), ts: Date.now(), ct: contentType, corr: request.id, replyTo: undefined, key: undefined, headers, body: EMPTY_BODY }
 }
 
 /** The SeamError an error reply carries; `ERR_PROTOCOL` when its code is not one of ours. */

@@ -27,6 +27,15 @@ export interface ChannelOptions extends Partial<Policies> {
   closeTimeoutMs?: number
   /** Default `timeoutMs` of `request` (default 30000 ms). */
   requestTimeoutMs?: number
+  /**
+   * Most messages handled at once on this channel (default 256; `1`: one at
+   * a time, in order). Messages with the same ordering key are always
+   * handled one at a time, in order. At the limit the channel stops taking
+   * in messages (a socket stops being read, a broker stops delivering), so a
+   * slow consumer slows its producer instead of growing memory. Replies to
+   * this channel's own requests never wait in this window.
+   */
+  concurrency?: number
 }
 
 /**

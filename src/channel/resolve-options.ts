@@ -4,6 +4,7 @@ import type { Serde } from '../serde/serde.js'
 import { SeamError } from './errors.js'
 import type { ChannelOptions } from './options.js'
 import type { TransportFeatures } from './transport.js'
+import { DEFAULT_CONCURRENCY } from './window.js'
 
 /** Channel options with every default filled in. */
 export interface ResolvedChannelOptions {
@@ -14,6 +15,7 @@ export interface ResolvedChannelOptions {
   readonly onError: (err: SeamError) => void
   readonly closeTimeoutMs: number
   readonly requestTimeoutMs: number
+  readonly concurrency: number
 }
 
 /** Refuses options the transport cannot honour: a dead-letter destination name on a connection, which cannot route. */
@@ -51,5 +53,19 @@ export function resolveChannelOptions(options: ChannelOptions, where: string): R
     onError: options.onError ?? registry.onError,
     closeTimeoutMs: readCount(options.closeTimeoutMs, 'closeTimeoutMs', 5000, where),
     requestTimeoutMs: readCount(options.requestTimeoutMs, 'requestTimeoutMs', 30_000, where),
+    concurrency: readConcurrency(options.concurrency, where),
   }
+}
+
+/**
+ * Reads the `concurrency` option: a positive integer, default
+ * {@link DEFAULT_CONCURRENCY}. Broker transports size their prefetch from it.
+ * @throws SeamError `ERR_BAD_ARGUMENT` naming the option and the value.
+ */
+export function readConcurrency(value: unknown, where: string): number {
+  if (value === undefined) return DEFAULT_CONCURRENCY
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new SeamError('ERR_BAD_ARGUMENT', `${where}: option "concurrency" must be a positive integer, the most handlers in flight at once (got ${JSON.stringify(value)})`)
+  }
+  return value
 }

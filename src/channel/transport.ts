@@ -91,6 +91,15 @@ export interface TransportLink {
   /** Starts delivering to `sink`. Called once, right after the channel is built. */
   start(sink: LinkSink): void
   /**
+   * Stops taking in messages because the channel's in-flight window is full
+   * (its `concurrency`): a stream stops reading its socket, so TCP flow
+   * control slows the sender; a broker stops fetching or delivering. What was
+   * already read may still be delivered. Sends go on. Idempotent.
+   */
+  pause(): void
+  /** Takes in messages again after {@link pause}. Idempotent. */
+  resume(): void
+  /**
    * Queues an envelope. Resolves once it is queued for the socket (stream
    * transports) or confirmed by the broker; a request (it has `replyTo`) only
    * once it is on the wire, because its channel fails the requests written to

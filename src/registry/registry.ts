@@ -204,9 +204,16 @@ export class Registry {
     } catch (err) {
       return undecodable(env, `body of "${env.tag}" is not valid ${env.ct}: ${err instanceof Error ? err.message : String(err)}`, err)
     }
-    // A value that passes `is` decodes to itself for most codecs, and `is` allocates nothing.
-    if (plain && type.codec.is(raw)) return { ok: true, value: raw as A }
-    const result = type.codec.decode(raw)
+    let result: ReturnType<typeof type.codec.decode>
+    try {
+      // A value that passes `is` decodes to itself for most codecs, and `is` allocates nothing.
+      if (plain && type.codec.is(raw)) return { ok: true, value: raw as A }
+      result = type.codec.decode(raw)
+    } catch (err) {
+      // A codec that throws (a custom one, or a recursive one on very deep input) fails this message, not the channel.
+      const why = err instanceof Error ? err.message : String(err)
+      return { ok: false, case: 'invalid', error: new SeamError('ERR_INVALID_PAYLOAD', `payload of "${env.tag}" failed its codec, which threw: ${why}`, { cause: err, tag: env.tag, id: env.id }) }
+    }
     if (isLeft(result)) {
       const error = new SeamError('ERR_INVALID_PAYLOAD', `payload of "${env.tag}" failed its codec: ${describeErrors(result.left)}`, {
         tag: env.tag,

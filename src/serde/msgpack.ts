@@ -1,4 +1,5 @@
-import { Decoder, Encoder } from '@msgpack/msgpack'
+import { Encoder } from '@msgpack/msgpack'
+import { BoundedDecoder } from './bounded-decoder.js'
 import type { Serde } from './serde.js'
 
 const SLAB_BYTES = 16 * 1024
@@ -11,12 +12,13 @@ export const MSGPACK = 'application/msgpack'
  * Creates a MessagePack serde. One Encoder and one Decoder are reused for
  * every call: building them is far costlier than a small message.
  * `__proto__` keys are refused by the decoder, so decoded maps cannot
- * pollute prototypes.
+ * pollute prototypes, and declared lengths are checked against the bytes
+ * before anything is allocated (see {@link BoundedDecoder}).
  */
 export function createMsgpack(): Serde {
   // ignoreUndefined: io-ts `t.partial` leaves undefined properties, which JSON drops; do the same.
   const encoder = new Encoder({ ignoreUndefined: true })
-  const decoder = new Decoder()
+  const decoder = new BoundedDecoder()
   // `encoder.encode` copies its result into a fresh ArrayBuffer, which cost as much as the
   // encoding of a 100-byte message. Small results are copied into views of a shared slab
   // instead, as Buffer.allocUnsafe does with its pool; the slab lives while any view does.

@@ -1,7 +1,8 @@
-import { MemoryHub, connect, listen } from '../../src/index.js'
+import { MemoryHub, connect, listen, type Server } from '../../src/index.js'
 import { runConformance } from './suite.js'
 
 let n = 0
+const hubs = new WeakMap<Server, MemoryHub>()
 
 runConformance({
   name: 'memory',
@@ -10,8 +11,12 @@ runConformance({
     // A hub per pair: tests never see each other's messages.
     const hub = new MemoryHub()
     const server = await listen(`memory://conformance-${++n}`, { ...serverOptions, hub })
+    hubs.set(server, hub)
     const client = await connect(server.url, { ...clientOptions, hub })
     return { server, client }
+  },
+  competing(server, serverOptions) {
+    return listen(server.url, { ...serverOptions, hub: hubs.get(server) as MemoryHub })
   },
   badUrls: ['memory://', 'memory://queue/path', 'memoryx://queue'],
 })

@@ -24,8 +24,11 @@ export type { ConformanceTarget } from './target.js'
 const Ping = defineMessage('conf.Ping', t.type({ seq: t.number }))
 const Pong = defineMessage('conf.Pong', t.type({ seq: t.number }))
 const Unknown = defineMessage('conf.Unknown', t.type({ note: t.string }))
+const Keyed = defineMessage('conf.Keyed', t.type({ key: t.string, seq: t.number }))
 // Same tag as Ping, but a codec the receiver's Ping will refuse.
 const FakePing = defineMessage('conf.Ping', t.type({ seq: t.string }))
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Polls `ok` every 5 ms; fails naming `what` after `ms`. */
 async function until(ok: () => boolean, what: string, ms = 10_000): Promise<void> {
@@ -78,15 +81,55 @@ export function runConformance(target: ConformanceTarget): void {
       expect(contexts[0]).toMatchObject({ transport: target.name, tag: 'conf.Ping', headers: { 'trace-id': 'abc' } })
     })
 
-    it('keeps the order of messages sent on one channel (and one key)', async () => {
-      const { registry, got } = echo()
-      const { client } = await pair({ registry })
-      const n = 1000
+    it('with concurrency 1, handles the messages of one channel one at a time, in the order sent', async () => {
+      const registry = new Registry()
+      const done: number[] = []
+      let running = 0
+      let maxRunning = 0
+      registry.on(Ping, async (ping) => {
+        maxRunning = Math.max(maxRunning, ++running)
+        // Uneven handler times: a later message that started early would finish first.
+        await sleep(ping.seq % 3)
+        done.push(ping.seq)
+        running--
+      })
+      const { client } = await pair({ registry, concurrency: 1 })
+      const n = 300
+      await Promise.all(Array.from({ length: n }, (_, i) => client.send(Ping, { seq: i })))
+      await until(() => done.length === n, `${n} Pings`)
+      expect(done).toEqual(Array.from({ length: n }, (_, i) => i))
+      expect(maxRunning).toBe(1)
+    })
+
+    itIf(f.orderingByKey)('handles one key\'s messages one at a time and in order, other keys at the same time, across competing consumers', async () => {
+      const registry = new Registry()
+      const done = new Map<string, number[]>()
+      const busy = new Set<string>()
+      const overlaps: string[] = []
+      let running = 0
+      let maxRunning = 0
+      registry.on(Keyed, async (m) => {
+        if (busy.has(m.key)) overlaps.push(`${m.key}#${m.seq}`)
+        busy.add(m.key)
+        maxRunning = Math.max(maxRunning, ++running)
+        await sleep(m.seq % 3)
+        done.set(m.key, [...(done.get(m.key) ?? []), m.seq])
+        busy.delete(m.key)
+        running--
+      })
+      const serverOptions = { registry, concurrency: 16 }
+      const { server, client } = await pair(serverOptions)
+      if (target.competing !== undefined) open.push(await target.competing(server, serverOptions))
+      const keys = ['a', 'b', 'c', 'd']
+      const perKey = 60
       const sends: Promise<void>[] = []
-      for (let i = 0; i < n; i++) sends.push(client.send(Ping, { seq: i }, { key: 'k1' }))
+      for (let seq = 0; seq < perKey; seq++) for (const key of keys) sends.push(client.send(Keyed, { key, seq }, { key }))
       await Promise.all(sends)
-      await until(() => got.length === n, `${n} Pings`)
-      expect(got).toEqual(Array.from({ length: n }, (_, i) => i))
+      await until(() => keys.every((k) => done.get(k)?.length === perKey), `${perKey} messages of each key`)
+      expect(overlaps).toEqual([])
+      for (const key of keys) expect(done.get(key), key).toEqual(Array.from({ length: perKey }, (_, i) => i))
+      // Keys do not wait for each other.
+      expect(maxRunning).toBeGreaterThan(1)
     })
 
     it('delivers 10 000 messages, none lost and none twice', async () => {

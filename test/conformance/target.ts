@@ -15,6 +15,11 @@ export interface ConformanceTarget {
    * target's business. Everything it starts is closed by the suite.
    */
   pair(serverOptions: ListenOptions, clientOptions: ConnectOptions): Promise<{ server: Server; client: Channel }>
+  /**
+   * Another listener consuming what `server` consumes (a competing consumer
+   * on the same queue), where the transport has such a thing. Closed by the suite.
+   */
+  competing?(server: Server, serverOptions: ListenOptions): Promise<Server>
   /** URLs of this scheme that must fail with ERR_BAD_URL. */
   readonly badUrls: readonly string[]
 }

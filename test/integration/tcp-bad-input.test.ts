@@ -1,34 +1,18 @@
 import { encode } from '@msgpack/msgpack'
-import { once } from 'node:events'
-import { createConnection, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import * as t from 'io-ts'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { connect, defineMessage, ERROR_TAG, listen, Registry, type Channel, type Envelope, type Server } from '../../src/index.js'
-import { FrameDecoder } from '../../src/transports/stream/frames.js'
-import { PROTOCOL_VERSION, helloFrame, readEnvelope, readHello } from '../../src/transports/stream/wire.js'
+import { PROTOCOL_VERSION, helloFrame } from '../../src/transports/stream/wire.js'
+import { envelopeFrame as rawEnvelopeFrame, frame, rawPeer, type RawPeer } from '../helpers/raw-peer.js'
 import { collectErrors, waitFor } from '../helpers.js'
 
 const Ping = defineMessage('test.Ping', t.type({ seq: t.number }))
 const Pong = defineMessage('test.Pong', t.type({ seq: t.number }))
 
-/** A frame as the library writes it: 4-byte big-endian length, then the bytes. */
-function frame(bytes: Uint8Array): Buffer {
-  const head = Buffer.alloc(4)
-  head.writeUInt32BE(bytes.length, 0)
-  return Buffer.concat([head, bytes])
-}
-
 /** An envelope map as a peer would send it; `fields` override or add keys. */
 function envelopeFrame(fields: Record<string, unknown>): Buffer {
-  return frame(encode({ tag: Ping.tag, id: 'raw-1', ts: Date.now(), ct: 'application/msgpack', body: encode({ seq: 1 }), ...fields }))
-}
-
-interface RawClient {
-  readonly socket: Socket
-  /** Envelopes the server sent after its hello. */
-  readonly envelopes: Envelope[]
-  helloSeen: boolean
-  closed: boolean
+  return rawEnvelopeFrame(Ping.tag, fields)
 }
 
 const MAX = 16 * 1024 * 1024
@@ -55,31 +39,16 @@ describe('tcp: bad input from a raw socket', () => {
     await server?.close()
   })
 
-  async function rawClient(): Promise<RawClient> {
-    const port = Number(new URL(server.url).port)
-    const socket = createConnection({ host: '127.0.0.1', port })
-    raws.push(socket)
-    await once(socket, 'connect')
-    const raw: RawClient = { socket, envelopes: [], helloSeen: false, closed: false }
-    const decoder = new FrameDecoder(MAX)
-    socket.on('data', (chunk: Buffer) =>
-      decoder.push(chunk, (buf, start, end) => {
-        if (!raw.helloSeen) {
-          readHello(buf.subarray(start, end))
-          raw.helloSeen = true
-        } else raw.envelopes.push(readEnvelope(buf, start, end))
-      }),
-    )
-    socket.on('error', () => undefined) // the server may reset the connection
-    socket.on('close', () => (raw.closed = true))
-    await waitFor(() => raw.helloSeen, 5000, "the server's hello")
+  async function rawClient(): Promise<RawPeer> {
+    const raw = await rawPeer(server.url, { hello: false })
+    raws.push(raw.socket)
     return raw
   }
 
   /** A raw client that already said a valid hello. */
-  async function helloClient(): Promise<RawClient> {
-    const raw = await rawClient()
-    raw.socket.write(helloFrame(MAX))
+  async function helloClient(): Promise<RawPeer> {
+    const raw = await rawPeer(server.url, { hello: true })
+    raws.push(raw.socket)
     await waitFor(() => server.peers.size === 2, 5000, 'the raw client to be accepted')
     return raw
   }
@@ -89,7 +58,7 @@ describe('tcp: bad input from a raw socket', () => {
     return serverErrors.errors.find((e) => e.code === code)?.message ?? ''
   }
 
-  async function expectErrorFrame(raw: RawClient, code: string): Promise<Envelope> {
+  async function expectErrorFrame(raw: RawPeer, code: string): Promise<Envelope> {
     await waitFor(() => raw.envelopes.some((e) => e.tag === ERROR_TAG), 5000, `an error frame with ${code}`)
     const reply = raw.envelopes.find((e) => e.tag === ERROR_TAG) as Envelope
     expect(reply.headers['x-seam-code']).toBe(code)
@@ -104,7 +73,7 @@ describe('tcp: bad input from a raw socket', () => {
     expect([...server.peers].filter((p) => p.transport === 'tcp').length).toBeGreaterThanOrEqual(1)
   }
 
-  async function expectClosed(raw: RawClient): Promise<void> {
+  async function expectClosed(raw: RawPeer): Promise<void> {
     await waitFor(() => raw.closed, 5000, 'the server to close the bad connection')
     await waitFor(() => server.peers.size === 1, 5000, 'the bad peer to leave server.peers')
   }

@@ -3,7 +3,7 @@ import * as t from 'io-ts'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, defineMessage, listen, Registry, SeamError, type Channel, type ConnectOptions, type ListenOptions, type Server } from '../../src/index.js'
 import { helloFrame } from '../../src/transports/stream/wire.js'
-import { collectErrors, rejection, waitFor } from '../helpers.js'
+import { collectErrors, rejection, waitFor, within } from '../helpers.js'
 
 const Ping = defineMessage('test.Ping', t.type({ seq: t.number }))
 const Pong = defineMessage('test.Pong', t.type({ seq: t.number }))
@@ -45,13 +45,6 @@ async function freePort(): Promise<number> {
   const port = (s.address() as { port: number }).port
   await new Promise<void>((resolve) => s.close(() => resolve()))
   return port
-}
-
-/** Settles with `p`, or rejects after `ms` (a guard so a hang fails fast and clearly). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  const guard = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)))
-  return Promise.race([p, guard]).finally(() => clearTimeout(timer))
 }
 
 describe('tcp: connecting and listening', () => {

@@ -101,6 +101,27 @@ describe('Registry.dispatch', () => {
     expect(r.stats()).toEqual({ ...ZERO, invalid: 1, rejected: 1 })
   })
 
+  it('a codec that throws (a custom one, or a recursive one on very deep input) fails that message as invalid', () => {
+    const fragile = new t.Type<number, number, unknown>(
+      'Fragile',
+      (u): u is number => typeof u === 'number',
+      () => {
+        throw new RangeError('Maximum call stack size exceeded')
+      },
+      (n) => n,
+    )
+    const Fragile = defineMessage('demo.Fragile', fragile)
+    const r = new Registry()
+    let called = false
+    r.on(Fragile, () => void (called = true))
+    const o = policyOutcome(r.dispatch(envelope('demo.Fragile', 'not a number'), fakeSource()) as Outcome)
+    expect(o.case).toBe('invalid')
+    expect(o.error.code).toBe('ERR_INVALID_PAYLOAD')
+    expect(o.error.message).toMatch(/"demo.Fragile" failed its codec, which threw: Maximum call stack/)
+    expect(called).toBe(false)
+    expect(r.stats()).toEqual({ ...ZERO, invalid: 1, rejected: 1 })
+  })
+
   it('policies passed to dispatch override the registry', () => {
     const r = new Registry({ invalid: 'reject' })
     r.register(Ping)

@@ -26,8 +26,11 @@ function roundTrip(env: Envelope): Envelope {
 
 describe('writeEnvelope / readEnvelope', () => {
   it('round-trips every field', () => {
-    const env = base({ corr: 'c-1', replyTo: '', headers: { a: '1', b: 'two' } })
+    const env = base({ corr: 'c-1', replyTo: '', key: 'order-17', headers: { a: '1', b: 'two' } })
     const back = roundTrip(env)
+    expect(back.key).toBe('order-17')
+    // The generic decoder (taken by any frame the fast reader does not know) reads the key too.
+    expect(readEnvelope(Buffer.from(encode({ ...env, extra: 1 }))).key).toBe('order-17')
     expect(back.tag).toBe(env.tag)
     expect(back.id).toBe(env.id)
     expect(back.ts).toBe(env.ts)
@@ -57,10 +60,13 @@ describe('writeEnvelope / readEnvelope', () => {
     for (const id of ids) expect(roundTrip(base({ id, corr: id })).id).toBe(id)
   })
 
-  it('leaves out corr, replyTo and empty headers', () => {
-    const back = roundTrip(base())
+  it('leaves out corr, replyTo, key and empty headers', () => {
+    const bytes = write(base())
+    expect(Object.keys(decode(bytes) as object).sort()).toEqual(['body', 'id', 'tag', 'ts'])
+    const back = readEnvelope(bytes)
     expect(back.corr).toBeUndefined()
     expect(back.replyTo).toBeUndefined()
+    expect(back.key).toBeUndefined()
     expect(back.headers).toEqual({})
   })
 
@@ -186,6 +192,7 @@ describe('toEnvelope', () => {
     ['header value a number', { ...good, headers: { a: 1 } }, /header values/],
     ['corr a number', { ...good, corr: 1 }, /"corr"/],
     ['replyTo a map', { ...good, replyTo: {} }, /"replyTo"/],
+    ['key a number', { ...good, key: 7 }, /"key"/],
   ])('rejects %s with ERR_PROTOCOL', (_name, raw, message) => {
     let caught: unknown
     try {

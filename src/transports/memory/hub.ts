@@ -17,6 +17,16 @@ export interface Consumer {
 interface ConsumerState {
   readonly consumer: Consumer
   unacked: number
+  paused: boolean
+}
+
+/** A consumer's place on a queue. */
+export interface Subscription {
+  /** No more deliveries until `resume` (its channel's window is full). */
+  pause(): void
+  resume(): void
+  /** Leaves the queue; unsettled deliveries stay unsettled until settled. */
+  cancel(): void
 }
 
 /** Options of one queue of a {@link MemoryHub}. */
@@ -64,13 +74,20 @@ class MemoryQueue {
     this.#schedule()
   }
 
-  subscribe(consumer: Consumer): () => void {
-    const state: ConsumerState = { consumer, unacked: 0 }
+  subscribe(consumer: Consumer): Subscription {
+    const state: ConsumerState = { consumer, unacked: 0, paused: false }
     this.#consumers.push(state)
     this.#schedule()
-    return () => {
-      const i = this.#consumers.indexOf(state)
-      if (i >= 0) this.#consumers.splice(i, 1)
+    return {
+      pause: () => void (state.paused = true),
+      resume: () => {
+        state.paused = false
+        this.#schedule()
+      },
+      cancel: () => {
+        const i = this.#consumers.indexOf(state)
+        if (i >= 0) this.#consumers.splice(i, 1)
+      },
     }
   }
 
@@ -114,7 +131,7 @@ class MemoryQueue {
     const n = this.#consumers.length
     for (let k = 0; k < n; k++) {
       const state = this.#consumers[(this.#next + k) % n] as ConsumerState
-      if (state.unacked < state.consumer.prefetch) {
+      if (!state.paused && state.unacked < state.consumer.prefetch) {
         this.#next = (this.#next + k + 1) % n
         return state
       }

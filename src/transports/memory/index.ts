@@ -8,7 +8,7 @@ import type { Envelope } from '../../channel/envelope.js'
 import { newId } from '../../channel/id.js'
 import { SeamError } from '../../channel/errors.js'
 import type { LinkSink, RouteOptions, TransportFeatures, TransportLink, TransportListener, TransportProvider } from '../../channel/transport.js'
-import { MemoryHub } from './hub.js'
+import { MemoryHub, type Subscription } from './hub.js'
 
 export { MemoryHub, type MemoryQueueOptions } from './hub.js'
 
@@ -34,7 +34,8 @@ class MemoryLink implements TransportLink {
   readonly name = 'memory'
   readonly features = FEATURES
   readonly peer = undefined
-  #unsubscribe: (() => void) | undefined
+  #subscription: Subscription | undefined
+  #paused = false
   #closed = false
 
   constructor(
@@ -46,7 +47,18 @@ class MemoryLink implements TransportLink {
   ) {}
 
   start(sink: LinkSink): void {
-    this.#unsubscribe = this.hub.queue(this.consumeFrom).subscribe({ prefetch: this.prefetch, deliver: (d) => sink.deliver(d) })
+    this.#subscription = this.hub.queue(this.consumeFrom).subscribe({ prefetch: this.prefetch, deliver: (d) => sink.deliver(d) })
+    if (this.#paused) this.#subscription.pause()
+  }
+
+  pause(): void {
+    this.#paused = true
+    this.#subscription?.pause()
+  }
+
+  resume(): void {
+    this.#paused = false
+    this.#subscription?.resume()
   }
 
   send(envelope: Envelope, route?: RouteOptions): Promise<void> {
@@ -62,7 +74,7 @@ class MemoryLink implements TransportLink {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    this.#unsubscribe?.()
+    this.#subscription?.cancel()
     if (this.replyAddress !== undefined) this.hub.delete(this.replyAddress)
   }
 }

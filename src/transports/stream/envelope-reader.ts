@@ -23,6 +23,7 @@ const CORR = 16
 const REPLY_TO = 32
 const HEADERS = 64
 const BODY = 128
+const KEY = 256
 
 // The largest frame buffer the reader keeps a reference to between frames (a socket reads 64 KiB at most).
 const RETAIN_MAX = 64 * 1024
@@ -95,6 +96,7 @@ export class EnvelopeReader {
     let ct: string | undefined
     let corr: string | undefined
     let replyTo: string | undefined
+    let key: string | undefined
     let headers: Record<string, string> | undefined
     let body: Uint8Array | undefined
     for (let f = 0; f < fields; f++) {
@@ -129,6 +131,10 @@ export class EnvelopeReader {
           if (frame[this.#pos] === 0xc0) this.#pos++
           else if ((replyTo = this.#string(frame, this.#values)) === undefined) return undefined
           break
+        case KEY:
+          if (frame[this.#pos] === 0xc0) this.#pos++
+          else if ((key = this.#string(frame, undefined)) === undefined) return undefined
+          break
         case HEADERS:
           if (frame[this.#pos] === 0xc0) this.#pos++
           else if ((headers = this.#headers(frame)) === undefined) return undefined
@@ -140,7 +146,7 @@ export class EnvelopeReader {
       if (this.#pos > this.#end) return undefined
     }
     if (this.#pos !== this.#end || tag === undefined || id === undefined || body === undefined) return undefined
-    return { tag, id, ts, ct: ct ?? DEFAULT_CONTENT_TYPE, corr, replyTo, headers: headers ?? EMPTY_HEADERS, body }
+    return { tag, id, ts, ct: ct ?? DEFAULT_CONTENT_TYPE, corr, replyTo, key, headers: headers ?? EMPTY_HEADERS, body }
   }
 
   /** Which field the next key names; 0 for anything else. */
@@ -160,7 +166,8 @@ export class EnvelopeReader {
         if (c0 === 0x63 && c1 === 0x74) return CT // ct
         return 0
       case 3:
-        return c0 === 0x74 && c1 === 0x61 && buf[at + 2] === 0x67 ? TAG : 0 // tag
+        if (c0 === 0x74 && c1 === 0x61 && buf[at + 2] === 0x67) return TAG // tag
+        return c0 === 0x6b && c1 === 0x65 && buf[at + 2] === 0x79 ? KEY : 0 // key
       case 4:
         if (c0 === 0x62 && c1 === 0x6f && buf[at + 2] === 0x64 && buf[at + 3] === 0x79) return BODY // body
         if (c0 === 0x63 && c1 === 0x6f && buf[at + 2] === 0x72 && buf[at + 3] === 0x72) return CORR // corr

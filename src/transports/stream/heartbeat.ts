@@ -23,7 +23,8 @@ export class Heartbeat {
     let heardAt = Date.now()
     this.#timer = setInterval(() => {
       const now = Date.now()
-      if (socket.bytesRead !== read) {
+      // A socket paused by its channel's full window is not read: its silence says nothing of the peer.
+      if (socket.bytesRead !== read || socket.isPaused()) {
         read = socket.bytesRead
         heardAt = now
       } else if (peerMs > 0 && now - heardAt >= peerMs * MISSED_PINGS) {
@@ -31,7 +32,7 @@ export class Heartbeat {
         // be waiting unread. Judge after this turn's reads (setImmediate runs after them) instead.
         const silentFor = now - heardAt
         setImmediate(() => {
-          if (socket.bytesRead !== read) return
+          if (socket.bytesRead !== read || socket.isPaused()) return
           this.stop()
           onDead(new SeamError('ERR_TRANSPORT', `heard nothing from the peer for ${silentFor} ms though it promised a ping every ${peerMs} ms (its heartbeatMs): it hangs or its host is gone`))
         })

@@ -8,7 +8,7 @@ import { FrameDecoder, sniffForeign } from './frames.js'
 import type { ResolvedStreamOptions } from './options.js'
 import { Outbox } from './outbox.js'
 import { Heartbeat } from './heartbeat.js'
-import { helloFrame, isPing, readEnvelope, readHello } from './wire.js'
+import { helloFrame, isBomb, isPing, readEnvelope, readHello } from './wire.js'
 
 /** Silent hang-ups in a row after which a client stops retrying (see #silentClose). */
 const SILENT_CLOSES = 3
@@ -38,10 +38,14 @@ export interface StreamDialer {
 
 // A stream has no acknowledgements: the socket delivered it, and that is all there is.
 class StreamDelivery implements Delivery {
+  readonly key: string | undefined
+
   constructor(
     readonly envelope: Envelope | undefined,
     readonly broken?: BrokenEnvelope,
-  ) {}
+  ) {
+    this.key = envelope?.key
+  }
   ack(): void {}
   nack(): void {}
 }
@@ -76,6 +80,8 @@ export class StreamLink implements TransportLink {
   #handshake: { resolve(): void; reject(err: SeamError): void } | undefined
   #heartbeat: Heartbeat | undefined
   #sink: LinkSink | undefined
+  /** The channel's window is full: the socket is not read (after the hello, which is always read). */
+  #paused = false
   #early: ((sink: LinkSink) => void)[] = []
   #closing: Promise<void> | undefined
 
@@ -140,6 +146,16 @@ export class StreamLink implements TransportLink {
     return this.#outbox.send(envelope)
   }
 
+  pause(): void {
+    this.#paused = true
+    if (this.#helloSeen) this.#socket?.pause()
+  }
+
+  resume(): void {
+    this.#paused = false
+    this.#socket?.resume()
+  }
+
   close(timeoutMs: number): Promise<void> {
     this.#closing ??= this.#close(timeoutMs)
     return this.#closing
@@ -153,6 +169,8 @@ export class StreamLink implements TransportLink {
     this.#failQueued('channel closed')
     const socket = this.#socket
     if (socket === undefined || socket.destroyed) return
+    // The peer's end of the connection must be read for it to close.
+    socket.resume()
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => socket.destroy(), Math.max(100, deadline - Date.now()))
       socket.once('close', () => {
@@ -236,6 +254,8 @@ export class StreamLink implements TransportLink {
   }
 
   readonly #onFrame = (buf: Buffer, start: number, end: number): void => {
+    // A frame that ended the connection may have had others behind it in the same chunk.
+    if (this.#failure !== undefined) return
     if (!this.#helloSeen) {
       const hello = readHello(buf.subarray(start, end))
       this.#helloSeen = true
@@ -246,6 +266,7 @@ export class StreamLink implements TransportLink {
       if (this.#options.heartbeatMs > 0) this.#heartbeat = new Heartbeat(socket, this.#options.heartbeatMs, hello.heartbeatMs, (err) => this.#fail(socket, err))
       this.#handshake?.resolve()
       this.#handshake = undefined
+      if (this.#paused) socket.pause()
       return
     }
     if (isPing(buf, start, end)) return
@@ -253,8 +274,10 @@ export class StreamLink implements TransportLink {
     try {
       delivery = new StreamDelivery(readEnvelope(buf, start, end))
     } catch (err) {
+      const error = toSeamError(err, 'ERR_PROTOCOL', 'malformed envelope')
+      if (isBomb(err)) return this.#fail(this.#socket as Socket, error)
       // The frame boundary is intact, so only this message is lost, not the connection.
-      delivery = new StreamDelivery(undefined, { bytes: Buffer.from(buf.subarray(start, end)), error: toSeamError(err, 'ERR_PROTOCOL', 'malformed envelope') })
+      delivery = new StreamDelivery(undefined, { bytes: Buffer.from(buf.subarray(start, end)), error })
     }
     const sink = this.#sink
     if (sink !== undefined) sink.deliver(delivery)

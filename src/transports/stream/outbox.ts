@@ -15,6 +15,9 @@ export interface OutboxLimits {
 }
 
 const SLAB_BYTES = 256 * 1024
+// A connection's first slab: one that sends a few replies (or error replies to a hostile peer) must
+// not cost 256 KiB of memory. Each new slab is twice the last, so a busy one reaches SLAB_BYTES soon.
+const FIRST_SLAB_BYTES = 4 * 1024
 // A batch this large is written at once rather than at the end of the tick.
 const FLUSH_AT = 64 * 1024
 // So is the first batch of this many frames in a turn of the event loop, then
@@ -61,7 +64,7 @@ interface Batch {
  */
 export class Outbox {
   readonly #limits: OutboxLimits
-  #slab = Buffer.allocUnsafe(SLAB_BYTES)
+  #slab = Buffer.allocUnsafe(FIRST_SLAB_BYTES)
   #start = 0
   #pos = 0
   #count = 0
@@ -223,7 +226,7 @@ export class Outbox {
     if (this.#slab.length - this.#pos >= n) return
     // The pending part moves to a fresh slab; written parts stay with their socket.
     const pending = this.#pos - this.#start
-    const next = Buffer.allocUnsafe(Math.max(SLAB_BYTES, (pending + n) * 2))
+    const next = Buffer.allocUnsafe(Math.max(Math.min(this.#slab.length * 2, SLAB_BYTES), (pending + n) * 2))
     this.#slab.copy(next, 0, this.#start, this.#pos)
     this.#slab = next
     this.#start = 0

@@ -1,4 +1,6 @@
-import { Decoder, Encoder } from '@msgpack/msgpack'
+import { Encoder } from '@msgpack/msgpack'
+import { BoundedDecoder } from '../../serde/bounded-decoder.js'
+import { MsgpackBoundsError } from '../../serde/msgpack-bounds.js'
 import { DEFAULT_CONTENT_TYPE, EMPTY_HEADERS, tagProblem, toEnvelope, type Envelope } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
 import { EnvelopeReader } from './envelope-reader.js'
@@ -20,7 +22,7 @@ export interface Hello {
 }
 
 const encoder = new Encoder()
-const decoder = new Decoder()
+const decoder = new BoundedDecoder()
 
 /** A frame with its length prefix. */
 function frame(body: Uint8Array): Buffer {
@@ -52,7 +54,8 @@ export function readHello(frame: Uint8Array): Hello {
   let raw: unknown
   try {
     raw = decoder.decode(frame)
-  } catch {
+  } catch (err) {
+    if (isBomb(err)) throw new SeamError('ERR_PROTOCOL', `the peer's hello is malformed: ${err.message}`, { cause: err })
     raw = undefined
   }
   const o = raw as { seam?: unknown; version?: unknown; maxFrameBytes?: unknown; heartbeatMs?: unknown } | undefined
@@ -69,7 +72,20 @@ export function readHello(frame: Uint8Array): Hello {
 
 const reader = new EnvelopeReader()
 
-/** Reads the envelope in `frame[start, end)`; throws ERR_PROTOCOL naming what is wrong. */
+/**
+ * Whether `err` (thrown by {@link readEnvelope} or a decoder) is a declared
+ * length or a nesting beyond what the frame can hold: no honest encoder
+ * writes one, so the connection that sent it is closed rather than answered.
+ */
+export function isBomb(err: unknown): err is Error {
+  const e = err instanceof SeamError ? err.cause : err
+  return e instanceof MsgpackBoundsError && e.bomb
+}
+
+/**
+ * Reads the envelope in `frame[start, end)`; throws ERR_PROTOCOL naming what
+ * is wrong (see {@link isBomb} for the errors that should end the connection).
+ */
 export function readEnvelope(frame: Buffer, start = 0, end = frame.length): Envelope {
   // Our own envelopes take the fast path; anything unusual, including every error, the generic one.
   const fast = reader.read(frame, start, end)
@@ -95,6 +111,7 @@ const TS_KEY = key('ts')
 const CT_KEY = key('ct')
 const CORR_KEY = key('corr')
 const REPLY_TO_KEY = key('replyTo')
+const KEY_KEY = key('key')
 const HEADERS_KEY = key('headers')
 const BODY_KEY = key('body')
 
@@ -104,6 +121,7 @@ export function envelopeBound(env: Envelope): number {
   let n = 64 + env.tag.length * 3 + env.id.length * 3 + env.ct.length * 3 + env.body.length
   if (env.corr !== undefined) n += 16 + env.corr.length * 3
   if (env.replyTo !== undefined) n += 16 + env.replyTo.length * 3
+  if (env.key !== undefined) n += 16 + env.key.length * 3
   if (env.headers !== EMPTY_HEADERS) for (const k in env.headers) n += 10 + (k.length + (env.headers[k] as string).length) * 3
   return n
 }
@@ -200,7 +218,7 @@ function writePrefix(buf: Buffer, pos: number, tag: string, ct: string): number 
 export function writeEnvelope(buf: Buffer, pos: number, env: Envelope): number {
   let hcount = 0
   if (env.headers !== EMPTY_HEADERS) for (const _ in env.headers) hcount++
-  const fields = (env.ct === DEFAULT_CONTENT_TYPE ? 4 : 5) + (env.corr !== undefined ? 1 : 0) + (env.replyTo !== undefined ? 1 : 0) + (hcount > 0 ? 1 : 0)
+  const fields = (env.ct === DEFAULT_CONTENT_TYPE ? 4 : 5) + (env.corr !== undefined ? 1 : 0) + (env.replyTo !== undefined ? 1 : 0) + (env.key !== undefined ? 1 : 0) + (hcount > 0 ? 1 : 0)
   buf[pos++] = 0x80 | fields
   // Map order is free in MessagePack: the fields that repeat per tag go first, as one cached run.
   pos = writePrefix(buf, pos, env.tag, env.ct)
@@ -217,6 +235,10 @@ export function writeEnvelope(buf: Buffer, pos: number, env: Envelope): number {
   if (env.replyTo !== undefined) {
     pos = put(buf, pos, REPLY_TO_KEY)
     pos = writeStr(buf, pos, env.replyTo)
+  }
+  if (env.key !== undefined) {
+    pos = put(buf, pos, KEY_KEY)
+    pos = writeStr(buf, pos, env.key)
   }
   if (hcount > 0) {
     pos = put(buf, pos, HEADERS_KEY)
