@@ -55,6 +55,15 @@ export function randomValue(rng: Rng, depth = 0, binary = true): unknown {
   }
 }
 
+/**
+ * A plausible timestamp drawn from the generator, never the clock: a flipped
+ * bit in a timestamp can turn it into a length, so the clock would make the
+ * same seed send different frames tomorrow.
+ */
+export function randomTs(rng: Rng): number {
+  return 1_700_000_000_000 + rng.int(1e11)
+}
+
 /** A payload for `tag`: usually the right shape, sometimes another type's (ERR_INVALID_PAYLOAD). */
 function payload(rng: Rng, tag: string, binary: boolean): unknown {
   const seq = rng.range(0, 1e6)
@@ -75,7 +84,7 @@ export function randomEnvelope(rng: Rng, id: string): Envelope {
   return {
     tag,
     id,
-    ts: rng.chance(0.9) ? Date.now() : rng.pick([0, -1, 1.5, 2 ** 53]),
+    ts: rng.chance(0.9) ? randomTs(rng) : rng.pick([0, -1, 1.5, 2 ** 53]),
     ct,
     corr: rng.chance(0.03) ? 'c-' + id : undefined,
     replyTo: rng.chance(0.5) ? '' : undefined,

@@ -109,7 +109,7 @@ export async function runWorker(o: WorkerOptions): Promise<void> {
       await peer.write(Buffer.concat([...framed.map((a) => a.bytes), marker(markerId, b)]), chunks)
       const answer = await peer.waitReply(markerId, Math.min(ANSWER_TIMEOUT_MS, Math.max(1000, o.deadline - Date.now())))
       if (answer !== 'reply') {
-        fail(answer === 'closed' ? 'the server closed a connection on well-framed input' : `no answer to the marker request within ${ANSWER_TIMEOUT_MS} ms`, framed)
+        fail(answer === 'closed' ? 'the server closed a connection although no frame in the batch should end it' : `no answer to the marker request within ${ANSWER_TIMEOUT_MS} ms`, framed)
         return
       }
       sent += framed.length
