@@ -48,6 +48,9 @@ export class Window {
   readonly #keys = new Map<string, Delivery[]>()
   /** Deliveries whose key just came free: older than anything in #ready, so they go first. */
   readonly #next: Delivery[] = []
+  /** Deliveries in #ready and #next: waiting for a slot, not for a key. */
+  #queued = 0
+  /** Bytes of every waiting delivery, whatever it waits for. The ones that run at once are never counted. */
   #waitingBytes = 0
   #paused = false
   #pumping = false
@@ -66,9 +69,12 @@ export class Window {
   /** Takes a delivery: runs it now when there is room, else keeps it until there is. */
   admit(d: Delivery): void {
     this.#held++
-    this.#waitingBytes += sizeOf(d)
-    if (this.#running < this.#limit && this.#head === this.#ready.length && this.#next.length === 0) this.#start(d)
-    else this.#ready.push(d)
+    if (this.#running < this.#limit && this.#queued === 0) this.#start(d, false)
+    else {
+      this.#ready.push(d)
+      this.#queued++
+      this.#waitingBytes += sizeOf(d)
+    }
     if (this.#held >= this.#limit) this.check()
   }
 
@@ -78,12 +84,15 @@ export class Window {
     this.#running--
     const key = d.key
     if (key !== undefined) {
-      const behind = this.#keys.get(key)
-      const next = behind?.shift()
-      if (next === undefined) this.#keys.delete(key)
-      else this.#next.push(next)
+      const behind = this.#keys.get(key) as Delivery[]
+      if (behind.length === 0) this.#keys.delete(key)
+      else {
+        // The key stays marked busy: the next of it owns it now.
+        this.#next.push(behind.shift() as Delivery)
+        this.#queued++
+      }
     }
-    if (this.#next.length > 0 || this.#head < this.#ready.length) this.#pump()
+    if (this.#queued > 0) this.#pump()
     if (this.#paused) this.check()
   }
 
@@ -104,27 +113,26 @@ export class Window {
     out.push(...(this.#ready.slice(this.#head) as Delivery[]))
     this.#ready = []
     this.#head = 0
+    this.#queued = 0
     this.#waitingBytes = 0
     this.#held -= out.length
     return out
   }
 
-  #start(d: Delivery): void {
+  /** Runs `d` unless its key is busy; `waiting`: its bytes are counted as waiting. */
+  #start(d: Delivery, waiting: boolean): void {
     const key = d.key
     if (key !== undefined) {
       const behind = this.#keys.get(key)
       if (behind !== undefined) {
         // Its key is busy: it waits for that one, holding no slot.
         behind.push(d)
+        if (!waiting) this.#waitingBytes += sizeOf(d)
         return
       }
       this.#keys.set(key, [])
     }
-    this.#launch(d)
-  }
-
-  #launch(d: Delivery): void {
-    this.#waitingBytes -= sizeOf(d)
+    if (waiting) this.#waitingBytes -= sizeOf(d)
     this.#running++
     this.#run(d)
   }
@@ -134,21 +142,22 @@ export class Window {
     if (this.#pumping) return
     this.#pumping = true
     try {
-      while (this.#running < this.#limit) {
+      while (this.#running < this.#limit && this.#queued > 0) {
+        this.#queued--
         const next = this.#next.shift()
         if (next !== undefined) {
-          // Its key is still marked busy: it owns it now.
-          this.#launch(next)
+          this.#waitingBytes -= sizeOf(next)
+          this.#running++
+          this.#run(next)
           continue
         }
-        if (this.#head === this.#ready.length) break
         const d = this.#ready[this.#head] as Delivery
         // Cleared, so a long backlog lets go of what it handed out.
         this.#ready[this.#head++] = undefined
-        this.#start(d)
+        this.#start(d, true)
       }
       if (this.#head === this.#ready.length) {
-        this.#ready = []
+        this.#ready.length = 0
         this.#head = 0
       } else if (this.#head > 1024 && this.#head * 2 > this.#ready.length) {
         this.#ready = this.#ready.slice(this.#head)
