@@ -1,3 +1,4 @@
+import { MAX_NESTING, jsonTooDeepAt } from './nesting.js'
 import type { Serde } from './serde.js'
 
 /** MIME type of {@link json}. */
@@ -13,6 +14,10 @@ const fromUtf8 = new TextDecoder('utf-8', { fatal: true })
 export const json: Serde = {
   contentType: JSON_CT,
   encode: (value) => utf8.encode(JSON.stringify(value)),
-  // JSON.parse creates "__proto__" as an own property, never a prototype, so it is safe.
-  decode: (bytes) => JSON.parse(fromUtf8.decode(bytes)),
+  decode: (bytes) => {
+    const at = jsonTooDeepAt(bytes)
+    if (at >= 0) throw new Error(`arrays and objects nest deeper than ${MAX_NESTING} levels at byte ${at}`)
+    // JSON.parse creates "__proto__" as an own property, never a prototype, so it is safe.
+    return JSON.parse(fromUtf8.decode(bytes))
+  },
 }

@@ -8,8 +8,7 @@
  * containers of a value that passes hold fewer than N elements in all.
  */
 
-/** Containers nested deeper than this are refused: recursive code downstream (codecs, loggers) would overflow. */
-export const MAX_MSGPACK_DEPTH = 512
+import { MAX_NESTING } from './nesting.js'
 
 /** Bytes that are not one MessagePack value a decoder can afford. */
 export class MsgpackBoundsError extends Error {
@@ -28,7 +27,7 @@ export class MsgpackBoundsError extends Error {
 }
 
 // Remaining values of each open container; values only, reused by every call (the check never re-enters).
-const stack = new Float64Array(MAX_MSGPACK_DEPTH)
+const stack = new Float64Array(MAX_NESTING)
 
 function declared(what: string, at: number, left: number): MsgpackBoundsError {
   return new MsgpackBoundsError(`${what} at byte ${at}, but only ${left} bytes are left`, true)
@@ -102,7 +101,7 @@ export function msgpackProblem(bytes: Uint8Array, start = 0, end = bytes.length)
         return declared(map ? `a map declares ${count / 2} entries` : `an array declares ${count} elements`, at, end - pos)
       }
       if (count > 0) {
-        if (depth === MAX_MSGPACK_DEPTH) return new MsgpackBoundsError(`containers nest deeper than ${MAX_MSGPACK_DEPTH} levels at byte ${at}`, true)
+        if (depth === MAX_NESTING) return new MsgpackBoundsError(`containers nest deeper than ${MAX_NESTING} levels at byte ${at}`, true)
         stack[depth++] = left - 1
         left = count
         continue

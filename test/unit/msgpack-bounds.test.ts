@@ -1,7 +1,8 @@
 import { encode } from '@msgpack/msgpack'
 import { describe, expect, it } from 'vitest'
 import { BoundedDecoder } from '../../src/serde/bounded-decoder.js'
-import { MAX_MSGPACK_DEPTH, MsgpackBoundsError, msgpackProblem } from '../../src/serde/msgpack-bounds.js'
+import { MsgpackBoundsError, msgpackProblem } from '../../src/serde/msgpack-bounds.js'
+import { MAX_NESTING } from '../../src/serde/nesting.js'
 import { msgpack } from '../../src/index.js'
 import { MiB, heldBytes } from '../helpers.js'
 
@@ -59,10 +60,10 @@ describe('msgpackProblem: a bounds check that allocates nothing', () => {
     expect(msgpackProblem(chain)).toBeInstanceOf(MsgpackBoundsError)
   })
 
-  it(`refuses nesting deeper than ${MAX_MSGPACK_DEPTH} levels as a bomb, and takes ${MAX_MSGPACK_DEPTH}`, () => {
+  it(`refuses nesting deeper than ${MAX_NESTING} levels as a bomb, and takes ${MAX_NESTING}`, () => {
     const deep = (levels: number): Uint8Array => Uint8Array.from([...Array<number>(levels).fill(0x91), 0x01])
-    expect(msgpackProblem(deep(MAX_MSGPACK_DEPTH))).toBeUndefined()
-    expect(msgpackProblem(deep(MAX_MSGPACK_DEPTH + 1))?.bomb).toBe(true)
+    expect(msgpackProblem(deep(MAX_NESTING))).toBeUndefined()
+    expect(msgpackProblem(deep(MAX_NESTING + 1))?.bomb).toBe(true)
     expect(msgpackProblem(deep(100_000))?.message).toMatch(/deeper than 512/)
   })
 

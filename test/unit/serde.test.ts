@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { JSON_CT, MSGPACK, SerdeSet, createMsgpack, json, msgpack } from '../../src/index.js'
+import { MAX_NESTING } from '../../src/serde/nesting.js'
 
 const samples: unknown[] = [
   { seq: 1 },
@@ -43,6 +44,17 @@ describe('serdes', () => {
     expect(() => json.decode(new Uint8Array([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]))).toThrow()
     expect(() => json.decode(new Uint8Array([0xc3]))).toThrow()
     expect(() => json.decode(Buffer.from('{not json'))).toThrow()
+  })
+
+  it(`json refuses nesting deeper than ${MAX_NESTING} levels before parsing, and brackets in strings do not count`, () => {
+    const nested = (n: number): string => '['.repeat(n) + ']'.repeat(n)
+    expect(json.decode(Buffer.from(nested(MAX_NESTING)))).toBeInstanceOf(Array)
+    expect(() => json.decode(Buffer.from(nested(MAX_NESTING + 1)))).toThrow(/deeper than 512 levels at byte 512/)
+    const started = Date.now()
+    expect(() => json.decode(Buffer.from(nested(4_000_000)))).toThrow(/deeper than 512/)
+    expect(Date.now() - started).toBeLessThan(1000)
+    const inStrings = JSON.stringify({ s: '['.repeat(10_000), t: 'a\\"[[[', u: '{'.repeat(600) })
+    expect(json.decode(Buffer.from(inStrings))).toEqual(JSON.parse(inStrings))
   })
 
   it('json keeps "__proto__" as an own property, never a prototype', () => {
