@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { Registry, DeadLetterSink, Outcome } from '../registry/registry.js'
 import type { DispatchSource } from '../registry/context.js'
 import type { AnyMessageType, MessageType, TypeOf } from '../registry/message-type.js'
@@ -113,6 +114,8 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
       canReply: (request) => this.#canReply(request),
       reply: (request, type, value) => this.#reply(request, type, value),
     }
+    // A handler waiting to retry listens on the signal; the window bounds how many do (Node warns past 10).
+    setMaxListeners(o.concurrency + 1, this.#signal)
     this.#window = new Window(
       o.concurrency,
       { pause: () => link.pause(), resume: () => link.resume(), awaitingReplies: () => this.#pending.size > 0 },

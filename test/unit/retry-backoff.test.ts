@@ -106,4 +106,32 @@ describe('retry backoff and close()', () => {
     expect(attempts).toBe(1)
     expect(errors.errors.some((e) => e.code === 'ERR_HANDLER_FAILED' && /always/.test(e.message))).toBe(true)
   })
+
+  it('many messages waiting out a backoff on one channel at once raise no listener-leak warning', async () => {
+    const warnings: string[] = []
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`)
+    process.on('warning', onWarning)
+    try {
+      const hub = new MemoryHub()
+      const registry = new Registry({ retries: 1, backoffMs: 30 })
+      const failedOnce = new Set<number>()
+      registry.on(Job, (job) => {
+        if (!failedOnce.has(job.n)) {
+          failedOnce.add(job.n)
+          throw new Error('once')
+        }
+      })
+      const server = await listen('memory://retry-many', { hub, registry })
+      open.push(server)
+      const client = await connect(server.url, { hub })
+      open.push(client)
+      for (let n = 0; n < 50; n++) await client.send(Job, { n })
+      await waitFor(() => registry.stats().handled === 50, 5000, 'all 50 handled on their second attempt')
+      // Warnings are emitted on the next tick.
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([])
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
 })
