@@ -9,5 +9,7 @@ export default defineConfig({
     pool: 'forks',
     // Memory tests (allocation bombs, the in-flight window, the fuzzer) collect garbage before they measure.
     execArgv: ['--expose-gc'],
+    // Two files at once even on two cores: the longest (the in-flight window, ~2 min) mostly waits on its 5 ms handler.
+    maxWorkers: 2,
   },
 })
