@@ -84,8 +84,8 @@ export class Window {
     this.#running--
     const key = d.key
     if (key !== undefined) {
-      const behind = this.#keys.get(key) as Delivery[]
-      if (behind.length === 0) this.#keys.delete(key)
+      const behind = this.#keys.get(key)
+      if (behind === undefined || behind.length === 0) this.#keys.delete(key)
       else {
         // The key stays marked busy: the next of it owns it now.
         this.#next.push(behind.shift() as Delivery)
@@ -109,6 +109,8 @@ export class Window {
   takeWaiting(): Delivery[] {
     // Whatever waits for its key came before everything waiting for a slot.
     const out = this.#next.splice(0)
+    // Each of those owned its key, and runs no more.
+    for (const d of out) this.#keys.delete(d.key as string)
     for (const behind of this.#keys.values()) out.push(...behind.splice(0))
     out.push(...(this.#ready.slice(this.#head) as Delivery[]))
     this.#ready = []
