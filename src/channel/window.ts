@@ -44,8 +44,8 @@ export class Window {
   // Waiting for a slot, oldest first: #ready[#head…].
   #ready: (Delivery | undefined)[] = []
   #head = 0
-  /** Keys with a delivery running, each with the deliveries of that key waiting behind it. */
-  readonly #keys = new Map<string, Delivery[]>()
+  /** Keys with a delivery running, each with the deliveries of that key waiting behind it (null: none, the usual case). */
+  readonly #keys = new Map<string, Delivery[] | null>()
   /** Deliveries whose key just came free: older than anything in #ready, so they go first. */
   readonly #next: Delivery[] = []
   /** Deliveries in #ready and #next: waiting for a slot, not for a key. */
@@ -85,7 +85,7 @@ export class Window {
     const key = d.key
     if (key !== undefined) {
       const behind = this.#keys.get(key)
-      if (behind === undefined || behind.length === 0) this.#keys.delete(key)
+      if (behind == null || behind.length === 0) this.#keys.delete(key)
       else {
         // The key stays marked busy: the next of it owns it now.
         this.#next.push(behind.shift() as Delivery)
@@ -111,7 +111,7 @@ export class Window {
     const out = this.#next.splice(0)
     // Each of those owned its key, and runs no more.
     for (const d of out) this.#keys.delete(d.key as string)
-    for (const behind of this.#keys.values()) out.push(...behind.splice(0))
+    for (const behind of this.#keys.values()) if (behind !== null) out.push(...behind.splice(0))
     out.push(...(this.#ready.slice(this.#head) as Delivery[]))
     this.#ready = []
     this.#head = 0
@@ -128,11 +128,12 @@ export class Window {
       const behind = this.#keys.get(key)
       if (behind !== undefined) {
         // Its key is busy: it waits for that one, holding no slot.
-        behind.push(d)
+        if (behind === null) this.#keys.set(key, [d])
+        else behind.push(d)
         if (!waiting) this.#waitingBytes += sizeOf(d)
         return
       }
-      this.#keys.set(key, [])
+      this.#keys.set(key, null)
     }
     if (waiting) this.#waitingBytes -= sizeOf(d)
     this.#running++
