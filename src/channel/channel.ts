@@ -253,7 +253,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
   async #close(): Promise<void> {
     const deadline = Date.now() + this.#closeTimeoutMs
     // A broker delivers again what this channel will not handle; a connection cannot, so its waiting messages are handled.
-    if (this.#link.features.redelivery) for (const d of this.#window.takeWaiting()) this.#settlement.report(d.nack({ requeue: true }))
+    if (this.#link.features.redelivery) for (const d of this.#window.takeWaiting()) this.#refuse(d)
     if (this.#window.held > 0) await this.#idle(deadline)
     // From here on nothing more is handled: what still waits, or arrives while the link closes, is counted and reported.
     this.#stopped = true
@@ -268,10 +268,11 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     this.#resolveClosed(this.#endedBy)
   }
 
-  /** A message that arrived too late for a closing channel: not handled, never silently. */
+  /** A message a closing channel will not handle: handed back where the transport redelivers, else counted and reported, never silently. */
   #refuse(d: Delivery): void {
-    this.#unhandled++
-    this.#settlement.report(d.nack({ requeue: this.#link.features.redelivery }))
+    const redelivery = this.#link.features.redelivery
+    if (!redelivery) this.#unhandled++
+    this.#settlement.report(d.nack({ requeue: redelivery }))
   }
 
   #idle(deadline: number): Promise<void> {
@@ -324,12 +325,9 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
         this.#settlement.report(d.ack())
         return
       }
-      if (this.#closing !== undefined && this.#link.features.redelivery) {
-        this.#settlement.report(d.nack({ requeue: true }))
-        return
-      }
     }
-    if (this.#stopped) this.#refuse(d)
+    // A closing channel hands a broker's messages back at once; a connection's it handles until it stops.
+    if (this.#stopped || (this.#closing !== undefined && this.#link.features.redelivery)) this.#refuse(d)
     else this.#window.admit(d)
   }
 
