@@ -135,6 +135,11 @@ export class Window {
       }
       this.#keys.set(key, null)
     }
+    this.#launch(d, waiting)
+  }
+
+  /** Runs `d`, whose key (if any) it owns; `waiting`: its bytes were counted as waiting. */
+  #launch(d: Delivery, waiting: boolean): void {
     if (waiting) this.#waitingBytes -= sizeOf(d)
     this.#running++
     this.#run(d)
@@ -149,9 +154,7 @@ export class Window {
         this.#queued--
         const next = this.#next.shift()
         if (next !== undefined) {
-          this.#waitingBytes -= sizeOf(next)
-          this.#running++
-          this.#run(next)
+          this.#launch(next, true)
           continue
         }
         const d = this.#ready[this.#head] as Delivery

@@ -136,7 +136,6 @@ export class BoundedDecoder {
 
   // A decode starts by resetting the decoder's state: one of a single nil drops everything it referred to.
   #forget(): void {
-    this.#hooked.budget = 1
     this.#hooked.decode(NIL)
   }
 }

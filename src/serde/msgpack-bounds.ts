@@ -1,11 +1,13 @@
 /**
- * A check of MessagePack bytes that allocates nothing, run before they are
- * decoded. `@msgpack/msgpack` allocates an array of the declared length
- * before it looks for the elements, so ten bytes declaring 2^25 elements
- * cost 256 MiB. Walking the bytes first, and refusing any declared length
- * larger than the bytes left, bounds what decoding a value of N bytes can
- * allocate: every element of a container takes at least one byte, so the
- * containers of a value that passes hold fewer than N elements in all.
+ * A check of MessagePack bytes that allocates nothing. `@msgpack/msgpack`
+ * allocates an array of the declared length before it looks for the
+ * elements, so ten bytes declaring 2^25 elements cost 256 MiB. Walking the
+ * bytes and refusing any declared length larger than the bytes left bounds
+ * what decoding a value of N bytes can allocate: every element of a
+ * container takes at least one byte, so the containers of a value that
+ * passes hold fewer than N elements in all. BoundedDecoder checks the same
+ * where the decoder allocates, and uses this walk to describe a failure, or
+ * before every decode when its hooks do not hold.
  */
 
 import { MAX_NESTING } from './nesting.js'
