@@ -29,6 +29,9 @@ export function waitFor(predicate: () => boolean, timeoutMs = 5000, what = 'the 
   })
 }
 
+/** Resolves after `ms`: a slow handler's work, never a wait for an event (use waitFor). */
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
 /** Settles with `p`, or rejects after `ms` (a guard so a hang fails fast and clearly). */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined

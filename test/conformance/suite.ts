@@ -16,7 +16,7 @@ import {
   type Serde,
   type Server,
 } from '../../src/index.js'
-import { collectErrors, rejection } from '../helpers.js'
+import { collectErrors, rejection, sleep } from '../helpers.js'
 import type { ConformanceTarget } from './target.js'
 
 export type { ConformanceTarget } from './target.js'
@@ -27,8 +27,6 @@ const Unknown = defineMessage('conf.Unknown', t.type({ note: t.string }))
 const Keyed = defineMessage('conf.Keyed', t.type({ key: t.string, seq: t.number }))
 // Same tag as Ping, but a codec the receiver's Ping will refuse.
 const FakePing = defineMessage('conf.Ping', t.type({ seq: t.string }))
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 /** Polls `ok` every 5 ms; fails naming `what` after `ms`. */
 async function until(ok: () => boolean, what: string, ms = 10_000): Promise<void> {

@@ -6,13 +6,9 @@
  * and dropped inside a single decode.
  */
 
-type Gc = () => void
+import { MiB, heldBytes } from '../helpers.js'
 
-function gc(): Gc {
-  const g = (globalThis as { gc?: unknown }).gc
-  if (typeof g !== 'function') throw new Error('globalThis.gc is missing: run the fuzz test with node --expose-gc (vitest.config.ts execArgv)')
-  return g as Gc
-}
+export { MiB }
 
 /** Whether a GC can be forced here. */
 export function canForceGc(): boolean {
@@ -20,11 +16,7 @@ export function canForceGc(): boolean {
 }
 
 /** Heap plus ArrayBuffers (sockets' chunks, frames) after a full GC. */
-export function liveBytes(): number {
-  gc()()
-  const m = process.memoryUsage()
-  return m.heapUsed + m.arrayBuffers
-}
+export const liveBytes = heldBytes
 
 /** The same without forcing a GC. */
 export function rawBytes(): number {
@@ -37,7 +29,6 @@ export function peakRss(): number {
   return process.resourceUsage().maxRSS * 1024
 }
 
-export const MiB = 1024 * 1024
 
 export function mib(n: number): string {
   return `${(n / MiB).toFixed(1)} MiB`

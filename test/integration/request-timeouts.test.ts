@@ -8,7 +8,7 @@ import { performance } from 'node:perf_hooks'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { Registry, SeamError, connect, defineMessage, listen, type Channel } from '../../src/index.js'
-import { closedAfterEach } from '../helpers.js'
+import { closedAfterEach, within } from '../helpers.js'
 
 const Ask = defineMessage('timeouts.Ask', t.type({ answer: t.boolean }))
 const Answer = defineMessage('timeouts.Answer', t.type({ ok: t.boolean }))
@@ -34,15 +34,11 @@ async function pair(): Promise<Channel> {
 
 /** The error `p` rejects with and when (ms after `started`); fails fast, naming `what`, when it has not settled within `ms`. */
 async function timedRejection(p: Promise<unknown>, started: number, ms: number, what: string): Promise<{ error: SeamError; after: number }> {
-  let timer: NodeJS.Timeout | undefined
-  const guard = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)))
   try {
-    await Promise.race([p, guard])
+    await within(p, ms, what)
   } catch (err) {
     if (!(err instanceof SeamError)) throw err
     return { error: err, after: performance.now() - started }
-  } finally {
-    clearTimeout(timer)
   }
   throw new Error(`${what} resolved; expected it to time out`)
 }

@@ -7,13 +7,12 @@
 import * as t from 'io-ts'
 import { afterEach, describe, expect, it } from 'vitest'
 import { MemoryHub, connect, defineMessage, listen, Registry, type Channel, type Server } from '../../src/index.js'
-import { waitFor } from '../helpers.js'
+import { sleep, waitFor } from '../helpers.js'
 
 const Item = defineMessage('replies.Item', t.type({ seq: t.number, data: t.string }))
 const Ask = defineMessage('replies.Ask', t.type({ q: t.number }))
 const Answer = defineMessage('replies.Answer', t.type({ a: t.number }))
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 describe('the window and replies', () => {
   const open: { close(): Promise<void> }[] = []

@@ -7,7 +7,7 @@
 import * as t from 'io-ts'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, defineMessage, listen, Registry, type Channel, type Server } from '../../src/index.js'
-import { MiB, heldBytes, waitFor } from '../helpers.js'
+import { MiB, heldBytes, sleep, waitFor } from '../helpers.js'
 
 const Item = defineMessage('window.Item', t.type({ seq: t.number, data: t.string }))
 const DATA = 'x'.repeat(1000) // ~1 KiB per message
@@ -16,7 +16,6 @@ const N = 20_000
 // What a window-bound server may hold beyond its idle heap (plus a one-process client whose outbox is bounded too).
 const HEAP_BOUND = 16 * MiB
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
 
 interface Run {
   order: number[]

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SeamError } from '../../src/index.js'
 import { PendingRequests } from '../../src/channel/pending.js'
+import { within } from '../helpers.js'
 
 // Node rounds timer delays and measures them from the loop's cached clock.
 const EARLY_MS = 3
@@ -24,8 +25,6 @@ interface Settled {
 
 /** How and when `p` settled, or an error naming `what` when it has not within `ms` (a missing timeout fails fast). */
 function settled(p: Promise<unknown>, started: number, ms: number, what: string): Promise<Settled> {
-  let timer: NodeJS.Timeout | undefined
-  const guard = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what} did not settle within ${ms} ms`)), ms)))
   const outcome = p.then(
     (value) => ({ after: performance.now() - started, error: undefined, value }),
     (err: unknown) => {
@@ -33,7 +32,7 @@ function settled(p: Promise<unknown>, started: number, ms: number, what: string)
       return { after: performance.now() - started, error: err as SeamError, value: undefined }
     },
   )
-  return Promise.race([outcome, guard]).finally(() => clearTimeout(timer))
+  return within(outcome, ms, what)
 }
 
 let pending: PendingRequests<string>
