@@ -5,10 +5,10 @@
 import { encode } from '@msgpack/msgpack'
 import { once } from 'node:events'
 import { createConnection, type Socket } from 'node:net'
-import type { Envelope } from '../../src/index.js'
+import { Registry, connect, listen, type Channel, type Envelope, type MessageType, type Server } from '../../src/index.js'
 import { FrameDecoder } from '../../src/transports/stream/frames.js'
 import { helloFrame, readEnvelope, readHello } from '../../src/transports/stream/wire.js'
-import { waitFor } from '../helpers.js'
+import { collectErrors, waitFor } from '../helpers.js'
 
 const MAX = 16 * 1024 * 1024
 
@@ -55,4 +55,26 @@ export async function rawPeer(serverUrl: string, options: { hello: boolean }): P
   await waitFor(() => raw.helloSeen, 5000, "the server's hello")
   if (options.hello) socket.write(helloFrame(MAX))
   return raw
+}
+
+/** A TCP server whose `Ping` handler answers with a `Pong`, and a good client, for raw peers to be measured against. */
+export interface EchoServer {
+  readonly server: Server
+  readonly registry: Registry
+  /** A well-behaved client, already accepted by the server. */
+  readonly good: Channel
+  /** What the server reported through `onError`. */
+  readonly serverErrors: ReturnType<typeof collectErrors>
+}
+
+/** Starts an {@link EchoServer}; close `good` and `server` afterwards. */
+export async function echoServer(Ping: MessageType<string, { seq: number }, unknown>, Pong: MessageType<string, { seq: number }, unknown>): Promise<EchoServer> {
+  const serverErrors = collectErrors()
+  const registry = new Registry({ onError: serverErrors.onError })
+  registry.register(Pong)
+  registry.on(Ping, async (ping, ctx) => ctx.reply(Pong, { seq: ping.seq }))
+  const server = await listen('tcp://127.0.0.1:0', { registry, onError: serverErrors.onError })
+  const good = await connect(server.url, { registry: new Registry({ onError: () => undefined }) })
+  await waitFor(() => server.peers.size === 1, 5000, 'the good client to be accepted')
+  return { server, registry, good, serverErrors }
 }

@@ -2,9 +2,9 @@ import { encode } from '@msgpack/msgpack'
 import type { Socket } from 'node:net'
 import * as t from 'io-ts'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { connect, defineMessage, ERROR_TAG, listen, Registry, type Channel, type Envelope, type Server } from '../../src/index.js'
+import { connect, defineMessage, ERROR_TAG, type Channel, type Envelope, type Server } from '../../src/index.js'
 import { PROTOCOL_VERSION, helloFrame } from '../../src/transports/stream/wire.js'
-import { envelopeFrame as rawEnvelopeFrame, frame, rawPeer, type RawPeer } from '../helpers/raw-peer.js'
+import { echoServer, envelopeFrame as rawEnvelopeFrame, frame, rawPeer, type RawPeer } from '../helpers/raw-peer.js'
 import { collectErrors, waitFor } from '../helpers.js'
 
 const Ping = defineMessage('test.Ping', t.type({ seq: t.number }))
@@ -24,13 +24,7 @@ describe('tcp: bad input from a raw socket', () => {
   const raws: Socket[] = []
 
   beforeEach(async () => {
-    serverErrors = collectErrors()
-    const registry = new Registry({ onError: serverErrors.onError })
-    registry.register(Pong)
-    registry.on(Ping, async (ping, ctx) => ctx.reply(Pong, { seq: ping.seq }))
-    server = await listen('tcp://127.0.0.1:0', { registry, onError: serverErrors.onError })
-    good = await connect(server.url, { registry: new Registry({ onError: () => undefined }) })
-    await waitFor(() => server.peers.size === 1, 5000, 'the good client to be accepted')
+    ;({ server, good, serverErrors } = await echoServer(Ping, Pong))
   })
 
   afterEach(async () => {

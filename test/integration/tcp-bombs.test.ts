@@ -7,8 +7,8 @@
 import { encode } from '@msgpack/msgpack'
 import * as t from 'io-ts'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { connect, defineMessage, ERROR_TAG, listen, Registry, type Channel, type Server } from '../../src/index.js'
-import { frame, rawPeer, type RawPeer } from '../helpers/raw-peer.js'
+import { defineMessage, ERROR_TAG, type Channel, type Registry, type Server } from '../../src/index.js'
+import { echoServer, frame, rawPeer, type RawPeer } from '../helpers/raw-peer.js'
 import { BOMBS } from '../helpers/bombs.js'
 import { MiB, collectErrors, heldBytes, waitFor, within } from '../helpers.js'
 
@@ -38,12 +38,7 @@ describe('tcp: declared-length bombs cost what their bytes cost', () => {
   const raws: RawPeer[] = []
 
   beforeEach(async () => {
-    serverErrors = collectErrors()
-    registry = new Registry({ onError: serverErrors.onError })
-    registry.register(Pong)
-    registry.on(Ping, async (ping, ctx) => ctx.reply(Pong, { seq: ping.seq }))
-    server = await listen('tcp://127.0.0.1:0', { registry, onError: serverErrors.onError })
-    good = await connect(server.url, { registry: new Registry({ onError: () => undefined }) })
+    ;({ server, registry, good, serverErrors } = await echoServer(Ping, Pong))
   })
 
   afterEach(async () => {
