@@ -252,6 +252,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
 
   async #close(): Promise<void> {
     const deadline = Date.now() + this.#closeTimeoutMs
+    this.#link.stopReceiving()
     // A broker delivers again what this channel will not handle; a connection cannot, so its waiting messages are handled.
     if (this.#link.features.redelivery) for (const d of this.#window.takeWaiting()) this.#refuse(d)
     if (this.#window.held > 0) await this.#idle(deadline)
@@ -401,7 +402,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     } catch (err) {
       return Promise.reject(toSeamError(err, 'ERR_BAD_ARGUMENT', `cannot encode the reply "${type.tag}"`))
     }
-    return this.#link.send(env, { to: request.replyTo })
+    return this.#link.send(env, { to: request.replyTo, purpose: 'reply' })
   }
 
   #status(state: 'up' | 'down', cause?: SeamError): void {

@@ -4,7 +4,7 @@ import type { Serde } from '../serde/serde.js'
 import { SeamError } from './errors.js'
 import type { ChannelOptions } from './options.js'
 import type { TransportFeatures } from './transport.js'
-import { DEFAULT_CONCURRENCY } from './window.js'
+import { readConcurrency } from './concurrency.js'
 
 /** Channel options with every default filled in. */
 export interface ResolvedChannelOptions {
@@ -55,17 +55,4 @@ export function resolveChannelOptions(options: ChannelOptions, where: string): R
     requestTimeoutMs: readCount(options.requestTimeoutMs, 'requestTimeoutMs', 30_000, where),
     concurrency: readConcurrency(options.concurrency, where),
   }
-}
-
-/**
- * Reads the `concurrency` option: a positive integer, default
- * {@link DEFAULT_CONCURRENCY}. Broker transports size their prefetch from it.
- * @throws SeamError `ERR_BAD_ARGUMENT` naming the option and the value.
- */
-export function readConcurrency(value: unknown, where: string): number {
-  if (value === undefined) return DEFAULT_CONCURRENCY
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new SeamError('ERR_BAD_ARGUMENT', `${where}: option "concurrency" must be a positive integer, the most handlers in flight at once (got ${JSON.stringify(value)})`)
-  }
-  return value
 }

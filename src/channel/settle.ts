@@ -41,7 +41,7 @@ export class Settlement {
     const answered = f.reply && (f.connected || env.replyTo !== undefined)
     if (answered) {
       this.link
-        .send(errorReply(env, error, this.contentType), { to: env.replyTo })
+        .send(errorReply(env, error, this.contentType), { to: env.replyTo, purpose: 'reply' })
         .catch((err: unknown) => this.onError(toSeamError(err, 'ERR_TRANSPORT', `could not tell the sender that "${env.tag}" was rejected`)))
     }
     if (!answered || alwaysReport) this.onError(error)
@@ -56,7 +56,7 @@ export class Settlement {
   #deadLetter(d: Delivery, env: Envelope, outcome: PolicyOutcome): Promise<void> {
     const target = this.deadLetter
     const dead: Envelope = { ...env, headers: { ...env.headers, [HEADER.reason]: `${outcome.error.code}: ${outcome.error.message}` } }
-    const forwarded = typeof target === 'string' ? this.link.send(dead, { to: target }) : (target as DeadLetterSink).forward(dead)
+    const forwarded = typeof target === 'string' ? this.link.send(dead, { to: target, purpose: 'dead-letter' }) : (target as DeadLetterSink).forward(dead)
     return forwarded.then(
       () => d.ack(),
       (err: unknown) => {

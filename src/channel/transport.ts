@@ -31,6 +31,13 @@ export interface RouteOptions {
   readonly to?: string | undefined
   /** Ordering key: same key, same order (Kafka key, SQS MessageGroupId, …). */
   readonly key?: string | undefined
+  /**
+   * What the channel sends, where a broker routes it differently from a
+   * message: a `reply` goes to the request's `replyTo` (on AMQP, through the
+   * default exchange), a `dead-letter` to a destination named by the
+   * `deadLetter` option. Default: a message, routed by `to`.
+   */
+  readonly purpose?: 'reply' | 'dead-letter' | undefined
 }
 
 /** Bytes a transport received but could not turn into an envelope. */
@@ -99,6 +106,14 @@ export interface TransportLink {
   pause(): void
   /** Takes in messages again after {@link pause}. Idempotent. */
   resume(): void
+  /**
+   * The channel is closing: take in no more messages, for good (a broker
+   * cancels its consumers, so what it would deliver goes to the other
+   * consumers instead of being handed back again and again). A connection,
+   * which cannot deliver again, may go on reading: the channel handles what
+   * arrives until it stops. Sends, settlements and replies go on. Idempotent.
+   */
+  stopReceiving(): void
   /**
    * Queues an envelope. Resolves once it is queued for the socket (stream
    * transports) or confirmed by the broker; a request (it has `replyTo`) only

@@ -1,8 +1,5 @@
 import type { Delivery } from './transport.js'
 
-/** The handlers a channel runs at once unless told otherwise; see README "Guarantees" for why 256. */
-export const DEFAULT_CONCURRENCY = 256
-
 /**
  * While the channel awaits replies, a full window keeps reading until this
  * many bytes of messages wait behind it: a reply may be queued behind them

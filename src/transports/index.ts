@@ -5,6 +5,8 @@ import type { TransportProvider } from '../channel/transport.js'
  * only when its scheme is used, so a TCP user never loads a broker client.
  */
 export const TRANSPORTS: Readonly<Record<string, () => Promise<TransportProvider>>> = {
+  amqp: async () => (await import('./amqp/index.js')).provider,
+  amqps: async () => (await import('./amqp/index.js')).provider,
   memory: async () => (await import('./memory/index.js')).provider,
   tcp: async () => (await import('./tcp/index.js')).provider,
   tls: async () => (await import('./tls/index.js')).provider,

@@ -61,6 +61,11 @@ class MemoryLink implements TransportLink {
     this.#subscription?.resume()
   }
 
+  stopReceiving(): void {
+    // A private reply queue only ever holds replies, which a closing channel still awaits.
+    if (this.consumeFrom !== this.replyAddress) this.#subscription?.cancel()
+  }
+
   send(envelope: Envelope, route?: RouteOptions): Promise<void> {
     if (this.#closed) return Promise.reject(new SeamError('ERR_CLOSED', `the memory channel is closed; cannot send "${envelope.tag}"`))
     try {

@@ -156,6 +156,9 @@ export class StreamLink implements TransportLink {
     this.#socket?.resume()
   }
 
+  /** A connection cannot deliver again: what arrives while its channel closes is still read and handled. */
+  stopReceiving(): void {}
+
   close(timeoutMs: number): Promise<void> {
     this.#closing ??= this.#close(timeoutMs)
     return this.#closing

@@ -1,0 +1,247 @@
+import { SeamError } from '../../channel/errors.js'
+
+/**
+ * The `amqp` option of `connect('amqp://…')` and `listen('amqp://…')`. Every
+ * field can also be given in the URL's query (`?queue=billing&bind=order.*`);
+ * a field given here wins over the URL's.
+ */
+export interface AmqpOptions {
+  /** Queue to consume (listen) or, with no exchange, to publish to. Declared when missing. */
+  queue?: string
+  /** Exchange to publish to and to bind the queue to. Declared when missing. Default: none (the default exchange). */
+  exchange?: string
+  /** Type of `exchange` (default `topic`): `direct`, `topic`, `fanout`, `headers`, or a plugin's such as `x-consistent-hash`. */
+  exchangeType?: string
+  /** Routing-key patterns binding `queue` to `exchange` (URL: `bind=`, repeatable). */
+  bindings?: readonly string[]
+  /** Routing key of a `send` without `to` (default: `queue` on the default exchange, else `''`). */
+  routingKey?: string
+  /** Most unacknowledged deliveries the broker sends this consumer (default: the channel's `concurrency`, at least). */
+  prefetch?: number
+  /** Declare exchanges and queues durable, so they survive a broker restart (default true). */
+  durable?: boolean
+  /** Publish messages persistent, written to disk by a durable queue (default true). */
+  persistent?: boolean
+  /** Queue type when declaring it (default `classic`). */
+  queueType?: 'classic' | 'quorum'
+  /** One consumer of the queue at a time gets every message, in order; the next takes over when it leaves. */
+  singleActiveConsumer?: boolean
+  /** The queue's dead-letter exchange (`x-dead-letter-exchange`): where `reject` sends messages. Declared (fanout) when missing. */
+  deadLetterExchange?: string
+  /** A queue bound to `deadLetterExchange`, declared when missing, so rejected messages are kept. */
+  deadLetterQueue?: string
+  /** Quorum queues: deliveries of one message before the broker dead-letters it (`x-delivery-limit`). */
+  deliveryLimit?: number
+  /** Refuse a publish no queue receives, instead of the broker dropping it (default true). */
+  mandatory?: boolean
+  /** How long a publish may wait for the broker's confirm once written (default 15 000 ms); then `ERR_TIMEOUT` and the connection is reopened. */
+  publishTimeoutMs?: number
+  /** AMQP heartbeat in seconds, so a dead connection is noticed (default 10; 0: off). */
+  heartbeatSeconds?: number
+  /** Most publishes waiting for the connection or the broker's confirm (default 100 000); past it `ERR_OUTBOX_FULL`. */
+  maxOutboxMessages?: number
+  /** Reconnect backoff, doubling from `initialDelayMs` to `maxDelayMs`; `false` ends the channel on the first drop. */
+  reconnect?: false | { initialDelayMs?: number; maxDelayMs?: number }
+}
+
+declare module '../../channel/options.js' {
+  interface TransportOptions {
+    /** AMQP: queue, exchange, bindings, publishing and reconnect settings (see {@link AmqpOptions}). */
+    amqp?: AmqpOptions
+  }
+}
+
+/** Where the broker is. */
+export interface AmqpTarget {
+  readonly protocol: 'amqp' | 'amqps'
+  readonly hostname: string
+  readonly port: number
+  readonly username: string
+  readonly password: string
+  readonly vhost: string
+  /** The URL without its password, for messages and `server.url`. */
+  readonly safeUrl: string
+}
+
+/** The exchange, queue and bindings to declare. */
+export interface Topology {
+  readonly exchange: string | undefined
+  readonly exchangeType: string
+  readonly queue: string | undefined
+  readonly bindings: readonly string[]
+  readonly durable: boolean
+  readonly queueType: 'classic' | 'quorum'
+  readonly singleActiveConsumer: boolean
+  readonly deadLetterExchange: string | undefined
+  readonly deadLetterQueue: string | undefined
+  readonly deliveryLimit: number | undefined
+}
+
+/** AMQP options with every default filled in. */
+export interface ResolvedAmqpOptions {
+  readonly target: AmqpTarget
+  readonly topology: Topology
+  readonly routingKey: string | undefined
+  readonly prefetch: number | undefined
+  readonly persistent: boolean
+  readonly mandatory: boolean
+  readonly publishTimeoutMs: number
+  readonly heartbeatSeconds: number
+  readonly maxOutboxMessages: number
+  readonly connectTimeoutMs: number
+  readonly reconnect: false | { readonly initialDelayMs: number; readonly maxDelayMs: number }
+}
+
+const KNOWN: Readonly<Record<string, 'string' | 'strings' | 'number' | 'boolean'>> = {
+  queue: 'string',
+  exchange: 'string',
+  exchangeType: 'string',
+  bind: 'strings',
+  routingKey: 'string',
+  prefetch: 'number',
+  durable: 'boolean',
+  persistent: 'boolean',
+  queueType: 'string',
+  singleActiveConsumer: 'boolean',
+  deadLetterExchange: 'string',
+  deadLetterQueue: 'string',
+  deliveryLimit: 'number',
+  mandatory: 'boolean',
+  publishTimeoutMs: 'number',
+  heartbeatSeconds: 'number',
+  maxOutboxMessages: 'number',
+}
+
+/** The URL's query as AmqpOptions; throws ERR_BAD_URL naming an unknown or malformed parameter. */
+function fromQuery(url: URL, safeUrl: string): AmqpOptions {
+  const out: Record<string, unknown> = {}
+  for (const name of new Set(url.searchParams.keys())) {
+    const kind = KNOWN[name]
+    if (kind === undefined) throw new SeamError('ERR_BAD_URL', `${safeUrl}: unknown query parameter "${name}" (known: ${Object.keys(KNOWN).join(', ')})`)
+    const values = url.searchParams.getAll(name)
+    const value = values[values.length - 1] as string
+    if (kind === 'strings') out.bindings = values
+    else if (kind === 'string') out[name] = value
+    else if (kind === 'number') {
+      if (!/^\d+$/.test(value)) throw new SeamError('ERR_BAD_URL', `${safeUrl}: query parameter "${name}" must be a whole number (got "${value}")`)
+      out[name] = Number(value)
+    } else {
+      if (value !== 'true' && value !== 'false') throw new SeamError('ERR_BAD_URL', `${safeUrl}: query parameter "${name}" must be true or false (got "${value}")`)
+      out[name] = value === 'true'
+    }
+  }
+  return out as AmqpOptions
+}
+
+/** Reads `amqp://user:pass@host:port/vhost`; throws ERR_BAD_URL naming the bad part. */
+export function readTarget(url: URL): AmqpTarget {
+  const protocol = url.protocol === 'amqps:' ? 'amqps' : 'amqp'
+  const safe = new URL(url.href)
+  if (safe.password !== '') safe.password = '***'
+  const safeUrl = safe.href
+  if (url.hostname === '') throw new SeamError('ERR_BAD_URL', `${safeUrl}: the host is missing (${protocol}://user:pass@host:port/vhost)`)
+  if (url.hash !== '') throw new SeamError('ERR_BAD_URL', `${safeUrl}: an ${protocol} URL takes no fragment`)
+  const path = url.pathname.replace(/^\//, '')
+  if (path.includes('/')) throw new SeamError('ERR_BAD_URL', `${safeUrl}: the path is the vhost and has one segment; write a "/" inside a vhost name as %2F`)
+  let vhost: string
+  try {
+    vhost = path === '' ? '/' : decodeURIComponent(path)
+  } catch (err) {
+    throw new SeamError('ERR_BAD_URL', `${safeUrl}: the vhost "${path}" is not valid percent-encoding`, { cause: err })
+  }
+  return {
+    protocol,
+    hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
+    port: url.port === '' ? (protocol === 'amqps' ? 5671 : 5672) : Number(url.port),
+    username: url.username === '' ? 'guest' : decodeURIComponent(url.username),
+    password: url.password === '' ? 'guest' : decodeURIComponent(url.password),
+    vhost,
+    safeUrl,
+  }
+}
+
+function bad(where: string, message: string): SeamError {
+  return new SeamError('ERR_BAD_ARGUMENT', `${where}: ${message}`)
+}
+
+function str(o: AmqpOptions, name: keyof AmqpOptions, where: string): string | undefined {
+  const v = o[name]
+  if (v === undefined) return undefined
+  if (typeof v !== 'string' || (v === '' && name !== 'routingKey')) throw bad(where, `option "amqp.${name}" must be a non-empty string (got ${JSON.stringify(v)})`)
+  return v
+}
+
+function num(o: object, name: string, fallback: number, where: string, min = 0, label = `amqp.${name}`): number {
+  const v = (o as Record<string, unknown>)[name]
+  if (v === undefined) return fallback
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw bad(where, `option "${label}" must be an integer of at least ${min} (got ${JSON.stringify(v)})`)
+  return v
+}
+
+function bool(o: AmqpOptions, name: keyof AmqpOptions, fallback: boolean, where: string): boolean {
+  const v = o[name]
+  if (v === undefined) return fallback
+  if (typeof v !== 'boolean') throw bad(where, `option "amqp.${name}" must be true or false (got ${JSON.stringify(v)})`)
+  return v
+}
+
+function readReconnect(r: AmqpOptions['reconnect'], where: string): ResolvedAmqpOptions['reconnect'] {
+  if (r === false) return false
+  if (r !== undefined && (typeof r !== 'object' || r === null)) throw bad(where, `option "amqp.reconnect" must be false or { initialDelayMs, maxDelayMs } (got ${JSON.stringify(r)})`)
+  const initialDelayMs = num(r ?? {}, 'initialDelayMs', 100, where, 1, 'amqp.reconnect.initialDelayMs')
+  const maxDelayMs = num(r ?? {}, 'maxDelayMs', 5000, where, 1, 'amqp.reconnect.maxDelayMs')
+  return { initialDelayMs, maxDelayMs }
+}
+
+/**
+ * Reads the URL and the `amqp` option; throws `ERR_BAD_URL` or
+ * `ERR_BAD_ARGUMENT` naming the bad part.
+ */
+export function readAmqpOptions(url: URL, given: { amqp?: AmqpOptions; connectTimeoutMs?: number } | undefined, where: string): ResolvedAmqpOptions {
+  const target = readTarget(url)
+  const raw = given?.amqp
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null)) throw bad(where, 'option "amqp" must be an object')
+  const o: AmqpOptions = { ...fromQuery(url, target.safeUrl), ...raw }
+  const bindings = o.bindings ?? []
+  if (!Array.isArray(bindings) || bindings.some((b) => typeof b !== 'string')) throw bad(where, 'option "amqp.bindings" must be a list of routing-key patterns')
+  const exchange = str(o, 'exchange', where)
+  const queue = str(o, 'queue', where)
+  if (bindings.length > 0 && (exchange === undefined || queue === undefined)) throw bad(where, 'bindings need both an exchange and a queue: they bind the queue to the exchange')
+  const queueType = o.queueType ?? 'classic'
+  if (queueType !== 'classic' && queueType !== 'quorum') throw bad(where, `option "amqp.queueType" must be 'classic' or 'quorum' (got ${JSON.stringify(queueType)})`)
+  const durable = bool(o, 'durable', true, where)
+  if (queueType === 'quorum' && !durable) throw bad(where, 'a quorum queue is always durable; leave "amqp.durable" at true')
+  const deadLetterExchange = str(o, 'deadLetterExchange', where)
+  const deadLetterQueue = str(o, 'deadLetterQueue', where)
+  if (deadLetterQueue !== undefined && deadLetterExchange === undefined) throw bad(where, '"amqp.deadLetterQueue" is bound to "amqp.deadLetterExchange", which is not set')
+  const deliveryLimit = o.deliveryLimit === undefined ? undefined : num(o, 'deliveryLimit', 0, where, 1)
+  if (deliveryLimit !== undefined && queueType !== 'quorum') throw bad(where, '"amqp.deliveryLimit" needs queueType \'quorum\' (classic queues do not count deliveries)')
+  const prefetch = o.prefetch === undefined ? undefined : num(o, 'prefetch', 0, where, 1)
+  if (prefetch !== undefined && prefetch > 65535) throw bad(where, `option "amqp.prefetch" is at most 65535, AMQP's limit (got ${prefetch})`)
+  const connectTimeoutMs = given?.connectTimeoutMs ?? 10_000
+  if (typeof connectTimeoutMs !== 'number' || !(connectTimeoutMs > 0)) throw bad(where, `option "connectTimeoutMs" must be a positive number (got ${JSON.stringify(connectTimeoutMs)})`)
+  return {
+    target,
+    topology: {
+      exchange,
+      exchangeType: str(o, 'exchangeType', where) ?? 'topic',
+      queue,
+      bindings,
+      durable,
+      queueType,
+      singleActiveConsumer: bool(o, 'singleActiveConsumer', false, where),
+      deadLetterExchange,
+      deadLetterQueue,
+      deliveryLimit,
+    },
+    routingKey: str(o, 'routingKey', where),
+    prefetch,
+    persistent: bool(o, 'persistent', true, where),
+    mandatory: bool(o, 'mandatory', true, where),
+    publishTimeoutMs: num(o, 'publishTimeoutMs', 15_000, where, 1),
+    heartbeatSeconds: num(o, 'heartbeatSeconds', 10, where),
+    maxOutboxMessages: num(o, 'maxOutboxMessages', 100_000, where, 1),
+    connectTimeoutMs,
+    reconnect: readReconnect(o.reconnect, where),
+  }
+}
