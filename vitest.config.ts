@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config'
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Tests that stop a shared server (RabbitMQ) run alone, afterwards: see vitest.serial.config.ts.
+    exclude: ['**/node_modules/**', 'test/**/*.serial.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     // Sockets and timers per test file: forks keep one file's leftovers from reaching another.

@@ -54,6 +54,8 @@ export interface ConnectOptions extends ChannelOptions, TransportOptions {
 export interface ListenOptions extends ChannelOptions, TransportOptions {
   /** Per-message authorization of accepted peers (see {@link Authorize}). */
   authorize?: Authorize
+  /** Brokers: how long the first connection to the broker may take before `listen` rejects with `ERR_TRANSPORT` (default 10000 ms). */
+  connectTimeoutMs?: number
 }
 
 /** Per-message options of `send`. */

@@ -1,5 +1,6 @@
 import type { Envelope } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
+import { sleep } from '../../channel/timers.js'
 import type { Delivery, LinkSink, RouteOptions, TransportFeatures, TransportLink } from '../../channel/transport.js'
 import type { AmqpChannel, AmqpConnection, Amqplib, Message } from './client.js'
 import { Consumer } from './consumer.js'
@@ -54,6 +55,8 @@ export class AmqpLink implements TransportLink {
   readonly #early: Delivery[] = []
   /** Dead-letter queues declared on the current connection. */
   #declared = new Set<string>()
+  /** The current connection's channels, consuming one last. */
+  #channels: AmqpChannel[] = []
   #closing: Promise<void> | undefined
 
   private constructor(
@@ -131,6 +134,9 @@ export class AmqpLink implements TransportLink {
     const deadline = Date.now() + timeoutMs
     await this.#consumer?.stop()
     await this.#publisher.close(Math.max(0, deadline - Date.now()))
+    // Channels first, each waiting for the broker's close-ok: amqplib writes a connection's close ahead of
+    // what its channels still buffer, so closing the connection at once would lose the last acks.
+    for (const ch of this.#channels.splice(0).reverse()) await Promise.race([ch.close().catch(() => undefined), sleep(Math.max(0, deadline - Date.now()))])
     await this.#session?.close(Math.max(0, deadline - Date.now()))
   }
 
@@ -138,10 +144,12 @@ export class AmqpLink implements TransportLink {
     await declareTopology(conn, this.o.topology)
     this.#declared = new Set()
     const pub = await conn.createConfirmChannel()
+    this.#channels = [pub]
     this.#watch(pub, conn, 'publishing')
     if (role.replies) await pub.consume(DIRECT_REPLY_TO, (msg) => msg !== null && this.#deliver(replyDelivery(msg)), { noAck: true })
     if (this.#consumer !== undefined) {
       const sub = await conn.createChannel()
+      this.#channels.push(sub)
       this.#watch(sub, conn, 'consuming')
       await this.#consumer.attach(sub)
     }
