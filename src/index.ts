@@ -3,7 +3,7 @@
  * tags, over interchangeable transports chosen by URL.
  *
  * This file is the whole public surface of the main entry; each transport
- * also has its own subpath (`seam-channel/tcp`, `seam-channel/memory`).
+ * also has its own subpath (`seam-channel/tcp`, `seam-channel/memory`, `seam-channel/amqp`).
  * @module
  */
 export { defineMessage, type MessageType, type TypeOf, type AnyMessageType } from './registry/message-type.js'
@@ -38,4 +38,5 @@ export { type Serde, msgpack, json, createMsgpack, SerdeSet, MSGPACK, JSON_CT } 
 export type { StreamOptions } from './transports/stream/options.js'
 export type { MemoryOptions } from './transports/memory/index.js'
 export type { TlsOptions, Pem } from './transports/tls/options.js'
+export type { AmqpOptions } from './transports/amqp/options.js'
 export { MemoryHub, type MemoryQueueOptions } from './transports/memory/hub.js'
