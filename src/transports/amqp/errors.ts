@@ -35,11 +35,16 @@ export function amqpError(err: unknown, target: AmqpTarget, doing: string): Seam
   if (/ACCESS[_-]REFUSED|\b403\b/.test(why)) {
     return fail(`RabbitMQ at ${at} refused access for user "${target.username}" on vhost "${target.vhost}" (access refused): check the user name, password and permissions`, false)
   }
-  if (/NOT[_-]ALLOWED|\b530\b/.test(why) && /vhost/i.test(why)) {
+  // amqplib reports the broker's refusal of connection.open (no such vhost, or no access to it) without the broker's text.
+  if ((/NOT[_-]ALLOWED|\b530\b/.test(why) && /vhost/i.test(why)) || /ConnectionOpenOk; got <ConnectionClose/.test(why)) {
     return fail(`the vhost "${target.vhost}" does not exist on RabbitMQ at ${at}, or user "${target.username}" may not use it (${why})`, false)
   }
   if (/PRECONDITION[_-]FAILED|\b406\b/.test(why)) return fail(precondition(why), false)
   if (/NOT[_-]FOUND|\b404\b/.test(why)) return fail(`${why}: declare it first, or let this channel declare it`, false)
+  // amqps: the server's certificate was refused; dialing again gets the same certificate.
+  if (typeof code === 'string' && /CERT|SELF_SIGNED|ISSUER|LEAF_SIGNATURE|INVALID_CA/.test(code)) {
+    return fail(`the TLS handshake with RabbitMQ at ${at} failed over the server's certificate (${code}: ${why}); set tls.ca to the CA that signed it, or tls.servername to a name it lists`, false)
+  }
   if (typeof code === 'string' && /^E[A-Z]+/.test(code)) {
     return fail(`cannot reach RabbitMQ at ${at} (${code}): is it running, and is the address right?`, true)
   }

@@ -11,6 +11,8 @@
  * amqplib is loaded only when an `amqp:` URL is used.
  * @module
  */
+import { isIP } from 'node:net'
+import { checkServerIdentity, type PeerCertificate } from 'node:tls'
 import { SeamError } from '../../channel/errors.js'
 import { readConcurrency } from '../../channel/concurrency.js'
 import type { TransportListener, TransportProvider } from '../../channel/transport.js'
@@ -34,7 +36,14 @@ function socketOptions(o: ResolvedAmqpOptions, options: ProviderOptions, where: 
   if (o.target.protocol !== 'amqps') return {}
   const tls = readTlsClient(options.tls, where)
   if (tls.insecure) process.emitWarning(`${where}: tls.insecureSkipVerify is set: the RabbitMQ server's certificate is NOT verified`, 'SeamInsecureWarning')
-  return { secureContext: tls.secureContext, servername: tls.servername ?? o.target.hostname, rejectUnauthorized: !tls.insecure }
+  const servername = tls.servername ?? o.target.hostname
+  return {
+    secureContext: tls.secureContext,
+    // SNI takes names only (Node warns about an IP address); an IP address is still checked against the certificate's IP SANs.
+    servername: isIP(servername) === 0 ? servername : undefined,
+    rejectUnauthorized: !tls.insecure,
+    checkServerIdentity: tls.insecure ? () => undefined : (_host: string, cert: PeerCertificate) => checkServerIdentity(servername, cert),
+  }
 }
 
 /** The `amqp:` scheme. */

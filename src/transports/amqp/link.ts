@@ -136,7 +136,12 @@ export class AmqpLink implements TransportLink {
     await this.#publisher.close(Math.max(0, deadline - Date.now()))
     // Channels first, each waiting for the broker's close-ok: amqplib writes a connection's close ahead of
     // what its channels still buffer, so closing the connection at once would lose the last acks.
-    for (const ch of this.#channels.splice(0).reverse()) await Promise.race([ch.close().catch(() => undefined), sleep(Math.max(0, deadline - Date.now()))])
+    // A channel whose connection drops meanwhile only emits 'close' (amqplib never settles its close()); the timers are cleared after.
+    const waited = new AbortController()
+    for (const ch of this.#channels.splice(0).reverse()) {
+      await Promise.race([ch.close().catch(() => undefined), new Promise<void>((resolve) => ch.on('close', () => resolve())), sleep(Math.max(0, deadline - Date.now()), waited.signal)])
+    }
+    waited.abort()
     await this.#session?.close(Math.max(0, deadline - Date.now()))
   }
 

@@ -82,6 +82,10 @@ export class Publisher {
       this.#waitingDrain = false
       this.#flush()
     })
+    // Right after amqplib failed this channel's pending confirms ("channel closed"): they go back to the outbox, not to the caller.
+    channel.on('close', () => {
+      if (this.#channel === channel) this.detach()
+    })
     this.#flush()
   }
 
@@ -147,7 +151,9 @@ export class Publisher {
     if (this.#timer === undefined) this.#arm()
   }
 
-  #confirmed(p: Publish, ch: AmqpChannel, err: unknown): void {
+  #confirmed(p: Publish, ch: AmqpChannel, err: unknown, late = false): void {
+    // A failure may be the channel closing rather than a nack: amqplib fails its pending confirms before it emits 'close', so decide after that.
+    if (err !== null && err !== undefined && !late) return queueMicrotask(() => this.#confirmed(p, ch, err, true))
     // Confirms (or "channel closed" failures) of a channel that is gone: the publish was moved back to the outbox.
     if (p.channel !== ch || !this.#unconfirmed.delete(p)) return
     const returned = this.#returned.delete(p.env.id)

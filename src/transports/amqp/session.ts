@@ -73,7 +73,8 @@ export class AmqpSession {
   recycle(): void {
     const conn = this.#conn
     if (conn === undefined) return
-    conn.connection?.stream?.destroy()
+    // With an error: amqplib notices a socket's 'error' or 'end', never a bare destroy, and would never report the loss.
+    conn.connection?.stream?.destroy(new Error('the connection was dropped to reconnect (a confirm overdue, or a channel closed by the broker)'))
   }
 
   /** Closes the connection (politely, for at most `timeoutMs`) and stops reconnecting. Idempotent. */
@@ -84,8 +85,16 @@ export class AmqpSession {
     const conn = this.#conn
     this.#conn = undefined
     if (conn === undefined) return
-    const polite = conn.close().catch(() => undefined)
-    if (!(await Promise.race([polite.then(() => true), sleep(Math.max(timeoutMs, 100)).then(() => false)]))) conn.connection?.stream?.destroy()
+    // A connection that drops while closing never gets its CloseOk, and amqplib never settles close(): it only emits 'close'.
+    const polite = new Promise<void>((resolve) => {
+      conn.on('close', () => resolve())
+      conn.close().then(resolve, () => resolve())
+    })
+    // The timer is cleared once the race is decided: a pending one would keep the process alive after close.
+    const waited = new AbortController()
+    const closed = await Promise.race([polite.then(() => true), sleep(Math.max(timeoutMs, 100), waited.signal).then(() => false)])
+    waited.abort()
+    if (!closed) conn.connection?.stream?.destroy()
   }
 
   /** One connection, set up, within `timeoutMs`; a half-made one is closed. */
