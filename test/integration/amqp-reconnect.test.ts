@@ -364,3 +364,43 @@ describe('amqp: reconnecting', () => {
     expect(await queueState(q)).toMatchObject({ messageCount: 0 })
   })
 })
+
+describe('amqp close', () => {
+  it('a process that connects, sends and closes exits at once: close() leaves no timer or socket behind', async () => {
+    const { execFile } = await import('node:child_process')
+    const queue = freshQueue('exit')
+    const script = `
+import * as t from 'io-ts'
+import { connect, defineMessage } from './src/index.ts'
+const T = defineMessage('amqp.exit.T', t.type({ n: t.number }))
+const c = await connect(${JSON.stringify(`${AMQP_URL}/?queue=${queue}`)})
+await c.send(T, { n: 1 })
+await c.close()
+console.log('closed at', Date.now())
+`
+    const started = Date.now()
+    const { stdout, exitedAt } = await new Promise<{ stdout: string; exitedAt: number }>((resolve, reject) => {
+      const child = execFile(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: process.cwd(), timeout: 15_000 }, (err, out) => {
+        if (err !== null) reject(err)
+        else resolve({ stdout: out, exitedAt: Date.now() })
+      })
+      child.stdin?.end()
+    })
+    const closedAt = Number(/closed at (\d+)/.exec(stdout)?.[1])
+    expect(closedAt).toBeGreaterThan(started)
+    // The child exits once its event loop is empty; a leftover timer would hold it for closeTimeoutMs (5 s).
+    expect(exitedAt - closedAt).toBeLessThan(1500)
+  })
+
+  it('close() during a connection drop ends promptly instead of waiting for closeTimeoutMs', async () => {
+    const p = await proxy()
+    const queue = freshQueue('dropclose')
+    const client = await connect(via(p, queue), { closeTimeoutMs: 5000, amqp: { reconnect } })
+    await client.send(Seq, { seq: 1 })
+    const closing = client.close()
+    p.dropAll()
+    const t0 = Date.now()
+    await within(closing, 5000, 'close()')
+    expect(Date.now() - t0).toBeLessThan(2000)
+  })
+})
