@@ -6,7 +6,7 @@
  *
  * - `FUZZ_SEED`: 32-bit seed, decimal or 0x-hex (default: a fresh one per run).
  * - `FUZZ_FRAMES`: how many hostile frames to send (default 100 000).
- * - `FUZZ_TIME_MS`: the time the frames must fit in (default: 60 s, plus 0.5 ms a frame past 100 000).
+ * - `FUZZ_TIME_MS`: the time the frames must fit in (default: 120 s, plus 0.5 ms a frame past 100 000: ~5× what 100 000 take on an idle CI machine, so a machine busy with a broker still fits while a stalled server does not).
  * - `FUZZ_SKIP`: comma-separated kinds to leave out (e.g. `bomb-envelope,bomb-body`), for local triage only.
  * - `FUZZ_ONLY`: comma-separated kinds to run alone, for local triage only.
  */
@@ -44,7 +44,7 @@ export function readConfig(): FuzzConfig {
     if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`FUZZ_SEED must be a 32-bit unsigned integer (got ${JSON.stringify(rawSeed)})`)
   }
   const frames = positiveInt('FUZZ_FRAMES', 100_000)
-  const timeMs = positiveInt('FUZZ_TIME_MS', 60_000 + Math.max(0, frames - 100_000) * 0.5)
+  const timeMs = positiveInt('FUZZ_TIME_MS', 120_000 + Math.max(0, frames - 100_000) * 0.5)
   return { seed, frames, timeMs, skip: list('FUZZ_SKIP') ?? new Set(), only: list('FUZZ_ONLY') }
 }
 

@@ -23,10 +23,16 @@ export function toProperties(env: Envelope, persistent: boolean, mandatory: bool
     contentType: env.ct,
     // AMQP's timestamp is in whole seconds.
     timestamp: Math.floor(env.ts / 1000),
-    headers: env.key === undefined ? env.headers : { ...env.headers, [KEY_HEADER]: env.key },
+    // No headers table at all when there is nothing in it: an empty one still costs encoding and decoding on every message.
+    headers: env.key !== undefined ? { ...env.headers, [KEY_HEADER]: env.key } : isEmpty(env.headers) ? undefined : env.headers,
     persistent,
     mandatory,
   }
+}
+
+function isEmpty(o: object): boolean {
+  for (const _ in o) return false
+  return true
 }
 
 /** A header value as a string: AMQP headers may hold numbers, booleans, bytes or tables (e.g. RabbitMQ's `x-death`). */
@@ -50,7 +56,7 @@ export function fromMessage(msg: Message): { envelope: Envelope; key: string | u
   }
   let headers: Record<string, string> = EMPTY_HEADERS as Record<string, string>
   let key: string | undefined
-  if (p.headers !== undefined && p.headers !== null) {
+  if (p.headers !== undefined && p.headers !== null && !isEmpty(p.headers)) {
     headers = {}
     for (const [name, value] of Object.entries(p.headers)) {
       if (value === undefined || value === null) continue
