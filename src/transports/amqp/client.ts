@@ -75,7 +75,7 @@ export interface AmqpConnection extends Events {
   createConfirmChannel(): Promise<AmqpChannel>
   close(): Promise<void>
   /** amqplib's inner connection; its `stream` is the socket, destroyed when a dead connection will not close politely. */
-  readonly connection?: { readonly stream?: { destroy(err?: Error): void } }
+  readonly connection?: { readonly stream?: { destroy(err?: Error): void; cork(): void; uncork(): void; readonly destroyed?: boolean } }
 }
 
 export interface Amqplib {

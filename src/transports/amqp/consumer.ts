@@ -57,6 +57,7 @@ class AmqpDelivery implements Delivery {
     this.consumer.unsettled--
     try {
       op(this.channel)
+      this.consumer.writing()
     } catch {
       // The channel closed between the check and the call: the broker redelivers it.
       this.consumer.stale++
@@ -87,6 +88,8 @@ export class Consumer {
     private readonly deliver: DeliverTo,
     /** The broker cancelled this consumer (its queue was deleted). */
     private readonly cancelled: () => void,
+    /** Called after each ack or nack, so the writes of one turn leave together (see WriteCoalescer). */
+    readonly writing: () => void,
   ) {}
 
   /** True while `channel` is the one consuming. */

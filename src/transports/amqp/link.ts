@@ -3,6 +3,7 @@ import { SeamError } from '../../channel/errors.js'
 import { sleep } from '../../channel/timers.js'
 import type { Delivery, LinkSink, RouteOptions, TransportFeatures, TransportLink } from '../../channel/transport.js'
 import type { AmqpChannel, AmqpConnection, Amqplib, Message } from './client.js'
+import { WriteCoalescer } from './coalesce.js'
 import { Consumer } from './consumer.js'
 import { amqpError } from './errors.js'
 import type { ResolvedAmqpOptions } from './options.js'
@@ -48,6 +49,7 @@ export class AmqpLink implements TransportLink {
   readonly features: TransportFeatures
   readonly replyAddress: string | undefined
   readonly #publisher: Publisher
+  readonly #coalescer = new WriteCoalescer()
   readonly #consumer: Consumer | undefined
   #session: AmqpSession | undefined
   #sink: LinkSink | undefined
@@ -65,14 +67,15 @@ export class AmqpLink implements TransportLink {
   ) {
     this.features = Object.freeze({ reply: true, connected: false, persistent: o.topology.durable && o.persistent, orderingByKey: false, redelivery: true })
     this.replyAddress = role.replies ? DIRECT_REPLY_TO : undefined
-    this.#publisher = new Publisher({ maxOutboxMessages: o.maxOutboxMessages, publishTimeoutMs: o.publishTimeoutMs, stalled: () => this.#session?.recycle() })
+    const writing = (): void => this.#coalescer.hold()
+    this.#publisher = new Publisher({ maxOutboxMessages: o.maxOutboxMessages, publishTimeoutMs: o.publishTimeoutMs, stalled: () => this.#session?.recycle(), writing })
     this.#consumer =
       role.consume === undefined
         ? undefined
         : new Consumer(role.consume.queue, role.consume.prefetch, (d) => this.#deliver(d), () => {
             this.#report(new SeamError('ERR_TRANSPORT', `RabbitMQ cancelled the consumer of queue "${role.consume?.queue}" (was the queue deleted?); reconnecting declares it again`))
             this.#session?.recycle()
-          })
+          }, writing)
   }
 
   /**
@@ -148,6 +151,7 @@ export class AmqpLink implements TransportLink {
   async #setup(conn: AmqpConnection, role: AmqpRole): Promise<void> {
     await declareTopology(conn, this.o.topology)
     this.#declared = new Set()
+    this.#coalescer.attach(conn.connection?.stream)
     const pub = await conn.createConfirmChannel()
     this.#channels = [pub]
     this.#watch(pub, conn, 'publishing')

@@ -22,6 +22,8 @@ export interface PublisherSettings {
   readonly publishTimeoutMs: number
   /** The broker did not confirm in time: the connection is presumed dead. */
   readonly stalled: () => void
+  /** Called after each write, so the writes of one turn leave together (see WriteCoalescer). */
+  readonly writing: () => void
 }
 
 /**
@@ -147,6 +149,7 @@ export class Publisher {
       this.#idle()
       return
     }
+    this.s.writing()
     if (!ok) this.#waitingDrain = true
     if (this.#timer === undefined) this.#arm()
   }
