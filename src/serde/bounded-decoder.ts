@@ -1,4 +1,5 @@
-import { Decoder } from '@msgpack/msgpack'
+import { Decoder, Encoder } from '@msgpack/msgpack'
+import { asciiString } from '../channel/ascii.js'
 import { MsgpackBoundsError, msgpackProblem } from './msgpack-bounds.js'
 import { MAX_NESTING } from './nesting.js'
 
@@ -19,6 +20,10 @@ interface DecoderInternals {
   stack: { readonly length: number }
   pushArrayState(size: number): void
   pushMapState(size: number): void
+  /** Reads a string of `byteLength` bytes starting `headerOffset` after `pos`, and moves `pos` past it. */
+  decodeUtf8String(byteLength: number, headerOffset: number): string
+  /** True while the next value is a map key (those go through the decoder's key cache). */
+  stateIsMapKey(): boolean
 }
 
 /** A Decoder that refuses, before allocating, any container larger than the bytes left, beyond a per-decode budget, or nested too deep. */
@@ -50,6 +55,36 @@ hooks.pushMapState = function (this: Hooked, size: number): void {
   pushMap.call(this, size)
 }
 
+// Strings: the decoder builds short ones from an array of char codes (String.fromCharCode.apply), which for the
+// ASCII strings most payloads hold costs more than building them directly: ~130 of ~900 ns per decode of the
+// benchmark's ~100-byte body. Non-ASCII bytes, map keys (the decoder caches those), long strings and cut-off
+// bytes go the decoder's own way, which also raises its errors.
+// Node's own (toString('latin1') calls it); a runtime without it takes the decoder's way for longer strings.
+const latin1Slice = (Buffer.prototype as { latin1Slice?: (this: Uint8Array, start: number, end: number) => string }).latin1Slice
+const decodeString = base.decodeUtf8String
+const ASCII_DIRECT_MAX = 200
+hooks.decodeUtf8String = function (this: Hooked, byteLength: number, headerOffset: number): string {
+  const start = this.pos + headerOffset
+  const end = start + byteLength
+  if (byteLength <= ASCII_DIRECT_MAX && end <= this.bytes.byteLength && !this.stateIsMapKey()) {
+    const s = asciiText(this.bytes, start, end)
+    if (s !== undefined) {
+      this.pos = end
+      return s
+    }
+  }
+  return decodeString.call(this, byteLength, headerOffset)
+}
+
+/** `b[start, end)` as a string when every byte is ASCII, else undefined. */
+function asciiText(b: Uint8Array, start: number, end: number): string | undefined {
+  const short = asciiString(b, start, end)
+  if (short !== undefined || end - start <= 24) return short
+  if (latin1Slice === undefined) return undefined
+  for (let i = start; i < end; i++) if ((b[i] as number) >= 0x80) return undefined
+  return latin1Slice.call(b, start, end)
+}
+
 /** Whether the hooks work on the installed @msgpack/msgpack: every probe must be refused by them, and good values decode. */
 function hooksHold(): boolean {
   try {
@@ -67,10 +102,16 @@ function hooksHold(): boolean {
     const good = [0x82, 0xa1, 0x61, 0x92, 0x01, 0x91, 0xc0, 0xa1, 0x62, 0xdc, 0x00, 0x02, 0x80, 0x90] // { a: [1, [null]], b: [{}, []] }
     hooked.budget = good.length
     const value = JSON.stringify(hooked.decode(Uint8Array.from(good)))
+    // Strings, short and long, ASCII or not, as keys and as values, decode as the decoder itself decodes them.
+    const texts = ['', 'a', 'customer-1-order', 'x'.repeat(24), 'customer-12345-order-lines-awaiting-review', 'é', 'naïve café ✓', 'y'.repeat(201)]
+    const strings = new Encoder().encode(Object.fromEntries(texts.map((t, i) => [t === '' ? 'empty' : t, [t, i]])))
+    hooked.budget = strings.byteLength
+    const stringsHold = JSON.stringify(hooked.decode(strings)) === JSON.stringify(new Decoder().decode(strings))
     hooked.budget = MAX_NESTING + 1
     const deepest = hooked.decode(Uint8Array.from(nested(MAX_NESTING)))
     return (
       value === '{"a":[1,[null]],"b":[{},[]]}' &&
+      stringsHold &&
       Array.isArray(deepest) &&
       refuses([0xdd, 0x01, 0xff, 0xff, 0xff]) &&
       refuses([0xdf, 0x00, 0x00, 0x10, 0x00, 0x01]) &&

@@ -65,6 +65,17 @@ describe('BoundedDecoder and the msgpack serde', () => {
     expect(HOOKS_HOLD).toBe(true)
   })
 
+  it('decodes strings exactly as @msgpack/msgpack does: ASCII or not, short or long, keys or values, whole or cut off', () => {
+    const decoder = new BoundedDecoder()
+    const texts = ['', 'a', 'id', 'x'.repeat(24), 'x'.repeat(25), 'customer-12345-order-lines-awaiting-review', 'z'.repeat(200), 'z'.repeat(201), 'é', 'naïve café ✓ 🚀', `${'a'.repeat(30)}\u0080`, '\u007f\u0000tab\t']
+    for (const text of texts) {
+      expect(decoder.decode(encode(text))).toBe(text)
+      expect(decoder.decode(encode({ [text]: text, list: [text, { k: text }] }))).toEqual({ [text]: text, list: [text, { k: text }] })
+      const bytes = encode(text)
+      if (bytes.length > 1) expect(() => decoder.decode(bytes.subarray(0, bytes.length - 1)), JSON.stringify(text)).toThrow()
+    }
+  })
+
   it.each([
     ['hooks', false],
     ['a walk first', true],
