@@ -36,7 +36,7 @@ export interface AmqpOptions {
   mandatory?: boolean
   /** How long a publish may wait for the broker's confirm once written (default 15 000 ms); then `ERR_TIMEOUT` and the connection is reopened. */
   publishTimeoutMs?: number
-  /** AMQP heartbeat in seconds, so a dead connection is noticed (default 10; 0: off). */
+  /** AMQP heartbeat in seconds, so a dead connection is noticed (default 10; 0: off with amqplib 2.x, the broker's suggestion with older ones). */
   heartbeatSeconds?: number
   /** Most publishes waiting for the connection or the broker's confirm (default 100 000); past it `ERR_OUTBOX_FULL`. */
   maxOutboxMessages?: number
