@@ -5,6 +5,9 @@
  * real RabbitMQ; nothing is mocked.
  */
 import { decode, encode } from '@msgpack/msgpack'
+import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import { connect as netConnect, type Socket } from 'node:net'
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls'
 import type amqplib from 'amqplib'
@@ -14,6 +17,12 @@ import { Registry, connect, defineMessage, listen, type Channel, type ConnectOpt
 import { closedAfterEach, collectErrors, rejection, waitFor } from '../helpers.js'
 import { AMQP_URL, drain, freshExchange, freshQueue, rawAmqp, useRabbit } from '../helpers/amqp.js'
 import { testPkiForFile, type Issued } from '../helpers/certs.js'
+
+// CI runs this file again against the oldest amqplib in the peer range, through SEAM_TEST_AMQPLIB (see vitest.config.ts).
+const amqplibMain = createRequire(import.meta.url).resolve(process.env.SEAM_TEST_AMQPLIB ?? 'amqplib')
+// Newer amqplib's exports map hides package.json from require: read it beside the entry point.
+const amqplibVersion = (JSON.parse(readFileSync(join(dirname(amqplibMain), 'package.json'), 'utf8')) as { version: string }).version
+const amqplibSetsSni = Number(amqplibVersion.split('.')[0]) < 1
 
 useRabbit()
 // Registered after useRabbit's cleanup, so it runs first: channels close before their queues are deleted.
@@ -241,7 +250,8 @@ describe('amqp interop: amqps', () => {
       await expect(c.request(Ping, { seq: 4 }, { expect: Pong, timeoutMs: 5000 })).resolves.toEqual({ seq: 40 })
       // Warnings are emitted on the next tick.
       await new Promise((resolve) => setImmediate(resolve))
-      expect(warnings.map((w) => w.message)).toEqual([])
+      // amqplib before 1.0 sets the SNI name to the URL's host itself, over ours: nothing to test there.
+      if (!amqplibSetsSni) expect(warnings.map((w) => w.message)).toEqual([])
     } finally {
       process.off('warning', onWarning)
     }

@@ -45,6 +45,8 @@ export function amqpError(err: unknown, target: AmqpTarget, doing: string): Seam
   if (typeof code === 'string' && /CERT|SELF_SIGNED|ISSUER|LEAF_SIGNATURE|INVALID_CA/.test(code)) {
     return fail(`the TLS handshake with RabbitMQ at ${at} failed over the server's certificate (${code}: ${why}); set tls.ca to the CA that signed it, or tls.servername to a name it lists`, false)
   }
+  // amqplib's own timer while opening: an Error without a code.
+  if (code === undefined && /connect ETIMEDOUT/.test(why)) return fail(`no answer from RabbitMQ at ${at} within connectTimeoutMs`, true)
   if (typeof code === 'string' && /^E[A-Z]+/.test(code)) {
     return fail(`cannot reach RabbitMQ at ${at} (${code}): is it running, and is the address right?`, true)
   }

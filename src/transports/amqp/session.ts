@@ -4,6 +4,9 @@ import type { AmqpConnection, Amqplib } from './client.js'
 import { amqpError } from './errors.js'
 import type { ResolvedAmqpOptions } from './options.js'
 
+/** An attempt with less time than this left is not worth making: it could only time out. */
+const MIN_ATTEMPT_MS = 50
+
 /** What a session tells its link. */
 export interface SessionHandlers {
   /**
@@ -47,14 +50,18 @@ export class AmqpSession {
   static async open(lib: Amqplib, o: ResolvedAmqpOptions, socketOptions: Record<string, unknown>, h: SessionHandlers): Promise<AmqpSession> {
     const session = new AmqpSession(lib, o, socketOptions, h)
     const deadline = Date.now() + o.connectTimeoutMs
+    // A refusal says more than the timeout of a last, short attempt: report the most telling failure.
+    let telling: SeamError | undefined
     for (let attempt = 0; ; attempt++) {
       try {
         session.#adopt(await session.#attempt(deadline - Date.now()))
         return session
       } catch (err) {
         const e = amqpError(err, o.target, `cannot connect to ${o.target.safeUrl}`)
+        if (!e.retriable) throw e
+        if (telling === undefined || !/no answer/.test(e.message)) telling = e
         const wait = Math.min(backoff(attempt, 50, 1000), deadline - Date.now())
-        if (!e.retriable || wait <= 0) throw e
+        if (wait <= 0 || deadline - Date.now() < MIN_ATTEMPT_MS) throw telling
         await sleep(wait)
       }
     }
