@@ -29,7 +29,7 @@ export type { ChannelOptions, ConnectOptions, ListenOptions, SendOptions, Reques
 export { type Envelope, ERROR_TAG, MAX_TAG_BYTES } from './channel/envelope.js'
 export { SeamError, ERROR_CODES, isSeamError, type SeamErrorCode, type SeamErrorDetails } from './channel/errors.js'
 export type { PeerInfo } from './channel/peer.js'
-export type { TransportProvider, TransportLink, TransportListener, TransportFeatures, Delivery, LinkSink, RouteOptions, BrokenEnvelope } from './channel/transport.js'
+export type { TransportProvider, TransportLink, TransportListener, TransportFeatures, Delivery, NackOptions, LinkSink, RouteOptions, BrokenEnvelope } from './channel/transport.js'
 export { Events } from './channel/events.js'
 
 export { type Serde, msgpack, json, createMsgpack, SerdeSet, MSGPACK, JSON_CT } from './serde/index.js'

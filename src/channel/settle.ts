@@ -45,7 +45,7 @@ export class Settlement {
         .catch((err: unknown) => this.onError(toSeamError(err, 'ERR_TRANSPORT', `could not tell the sender that "${env.tag}" was rejected`)))
     }
     if (!answered || alwaysReport) this.onError(error)
-    return d.nack({ requeue: false })
+    return d.nack({ requeue: false, reason: error })
   }
 
   /** Reports a settlement (ack/nack) that failed; it never throws. */
@@ -61,7 +61,7 @@ export class Settlement {
       () => d.ack(),
       (err: unknown) => {
         this.onError(toSeamError(err, 'ERR_TRANSPORT', `dead-lettering "${env.tag}" failed, so it was rejected instead`))
-        return d.nack({ requeue: false })
+        return d.nack({ requeue: false, reason: outcome.error })
       },
     )
   }

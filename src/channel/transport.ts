@@ -47,6 +47,13 @@ export interface BrokenEnvelope {
   readonly error: SeamError
 }
 
+/** How a delivery is settled as not done. */
+export interface NackOptions {
+  readonly requeue: boolean
+  /** Why it was not done; absent when the channel hands it back unhandled (closing). */
+  readonly reason?: SeamError | undefined
+}
+
 /**
  * One received message and the means to settle it. A channel calls exactly one
  * of `ack` or `nack`, after the handler resolved or a policy ran.
@@ -63,8 +70,13 @@ export interface Delivery {
   readonly redelivered?: boolean | undefined
   /** Settles the message as done. */
   ack(): void | Promise<void>
-  /** Settles it as not done; with `requeue` it is delivered again where the transport can. */
-  nack(options: { requeue: boolean }): void | Promise<void>
+  /**
+   * Settles it as not done; with `requeue` it is delivered again where the
+   * transport can. `reason` says why (the policy's error): a transport with
+   * no negative acknowledgement of its own (Kafka) dead-letters the message
+   * with it.
+   */
+  nack(options: NackOptions): void | Promise<void>
 }
 
 /** What a link reports to its channel. */

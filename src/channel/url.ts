@@ -10,10 +10,42 @@ export function parseUrl(url: unknown): URL {
     throw new SeamError('ERR_BAD_URL', `"${text}" has no scheme: write it as scheme://…, e.g. tcp://127.0.0.1:7000`)
   }
   try {
-    return new URL(text)
+    return new URL(withHostList(text))
   } catch (err) {
     throw new SeamError('ERR_BAD_URL', `"${text}" is not a valid URL${authorityProblem(text)}`, { cause: err })
   }
+}
+
+/**
+ * A list of hosts (`kafka://b1:9092,b2:9092/topic`) is no URL host: `new URL`
+ * reads `9092,b2:9092` as a port. It travels percent-encoded as one opaque
+ * host instead, which {@link hostList} splits again.
+ */
+function withHostList(text: string): string {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)(.*)$/is.exec(text)
+  if (m === null) return text
+  const [, scheme, authority, rest] = m as unknown as [string, string, string, string]
+  const at = authority.lastIndexOf('@')
+  const hosts = authority.slice(at + 1)
+  if (!hosts.includes(',')) return text
+  return `${scheme}${authority.slice(0, at + 1)}${encodeURIComponent(hosts)}${rest}`
+}
+
+/**
+ * The hosts of a URL, `host:port` each: one, or the comma-separated list of
+ * a broker URL. Throws `ERR_BAD_URL` naming a host without a valid port.
+ */
+export function hostList(url: URL, defaultPort: number): { host: string; port: number }[] {
+  const scheme = url.protocol.slice(0, -1)
+  const raw = decodeURIComponent(url.host)
+  if (raw === '') throw new SeamError('ERR_BAD_URL', `${scheme}://…: the host is missing (${scheme}://host:port, or a list host1:port,host2:port)`)
+  return raw.split(',').map((entry) => {
+    const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(entry.trim())
+    const port = m?.[2] === undefined ? defaultPort : Number(m[2])
+    if (m === null || !(port > 0 && port <= 65535)) throw new SeamError('ERR_BAD_URL', `${scheme}://${raw}: "${entry}" is not host:port`)
+    const host = (m[1] as string).replace(/^\[|\]$/g, '')
+    return { host, port }
+  })
 }
 
 /** Names the part of a URL's host:port that `new URL` refused, so the error says what to fix. */
@@ -34,6 +66,7 @@ function authorityProblem(text: string): string {
 export function hostPort(url: URL, defaultPort?: number): { host: string; port: number } {
   const scheme = url.protocol.slice(0, -1)
   if (url.hostname === '') throw new SeamError('ERR_BAD_URL', `${url.href}: the host is missing (${scheme}://host:port)`)
+  if (url.hostname.includes('%2C')) throw new SeamError('ERR_BAD_URL', `${scheme}://${decodeURIComponent(url.host)}: a ${scheme} URL names one host, not a list`)
   if (url.port === '' && defaultPort === undefined) throw new SeamError('ERR_BAD_URL', `${url.href}: the port is missing (${scheme}://host:port; port 0 picks a free one when listening)`)
   const port = url.port === '' ? (defaultPort as number) : Number(url.port)
   if (url.pathname !== '' && url.pathname !== '/') throw new SeamError('ERR_BAD_URL', `${url.href}: a ${scheme} URL has no path (got "${url.pathname}")`)

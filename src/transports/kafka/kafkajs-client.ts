@@ -1,0 +1,227 @@
+/**
+ * The {@link KafkaClient} on kafkajs. Everything kafkajs-specific is here:
+ * its options, its events, its retry loops (bounded: a connect that cannot
+ * succeed must fail within `connectTimeoutMs`, not retry forever), and its
+ * logger (silenced: what matters reaches the channel as SeamErrors).
+ * kafkajs is imported on first use.
+ */
+import { SeamError } from '../../channel/errors.js'
+import type { ClientFactory, ClientSettings, ConsumerClient, ConsumerHandlers, ConsumerSettings, IncomingRecord, KafkaClient, ProducerClient } from './client.js'
+
+/* The slice of kafkajs used here, typed locally: users never see a kafkajs type, and a kafkajs without types still works. */
+interface KjsMessage {
+  offset: string
+  key: Buffer | null
+  value: Buffer | null
+  headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>
+}
+interface KjsBatch {
+  topic: string
+  partition: number
+  messages: KjsMessage[]
+  lastOffset(): string
+}
+interface KjsEachBatch {
+  batch: KjsBatch
+  resolveOffset(offset: string): void
+  heartbeat(): Promise<void>
+  isRunning(): boolean
+  isStale(): boolean
+}
+interface KjsConsumer {
+  connect(): Promise<void>
+  subscribe(o: { topics: string[]; fromBeginning: boolean }): Promise<void>
+  run(o: { autoCommit: boolean; eachBatchAutoResolve: boolean; eachBatch(p: KjsEachBatch): Promise<void> }): Promise<void>
+  commitOffsets(o: { topic: string; partition: number; offset: string }[]): Promise<void>
+  disconnect(): Promise<void>
+  on(event: string, listener: (e: { payload: Record<string, unknown> }) => void): () => void
+  events: { GROUP_JOIN: string; CRASH: string }
+}
+interface KjsProducer {
+  connect(): Promise<void>
+  sendBatch(o: { topicMessages: { topic: string; messages: { key?: string; value: Buffer; headers: Readonly<Record<string, string | Buffer>> }[] }[]; acks: number; timeout: number }): Promise<unknown>
+  disconnect(): Promise<void>
+}
+interface KjsAdmin {
+  connect(): Promise<void>
+  listTopics(): Promise<string[]>
+  disconnect(): Promise<void>
+}
+interface Kjs {
+  producer(o: Record<string, unknown>): KjsProducer
+  consumer(o: Record<string, unknown>): KjsConsumer
+  admin(): KjsAdmin
+}
+interface KafkajsModule {
+  Kafka: new (o: Record<string, unknown>) => Kjs
+  logLevel: { NOTHING: number }
+}
+
+let loaded: Promise<KafkajsModule> | undefined
+
+function loadKafkajs(): Promise<KafkajsModule> {
+  loaded ??= import('kafkajs').then(
+    (mod: unknown) => ((mod as { default?: KafkajsModule }).default ?? mod) as KafkajsModule,
+    (err: unknown) => {
+      loaded = undefined
+      throw new SeamError('ERR_TRANSPORT', 'kafka:// needs the kafkajs package, which is not installed: npm install kafkajs', { cause: err, retriable: false })
+    },
+  )
+  return loaded
+}
+
+/** Rejects with `what` timed out after `ms`, and runs `cleanup` on whatever `p` yields late. */
+async function within<T>(p: Promise<T>, ms: number, what: string, cleanup: (late: T) => unknown = () => undefined): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new SeamError('ERR_TRANSPORT', `${what}: no answer within connectTimeoutMs (${ms} ms)`, { retriable: true })), ms)
+  })
+  try {
+    return await Promise.race([p, timeout])
+  } catch (err) {
+    void p.then(cleanup, () => undefined)
+    throw err
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** kafkajs gives header values as bytes, strings or lists of them; one value each, as bytes. */
+function headerBytes(headers: KjsMessage['headers']): Record<string, Buffer | undefined> {
+  const out: Record<string, Buffer | undefined> = {}
+  if (headers === undefined) return out
+  for (const [name, value] of Object.entries(headers)) {
+    const one = Array.isArray(value) ? value[value.length - 1] : value
+    out[name] = one === undefined ? undefined : Buffer.isBuffer(one) ? one : Buffer.from(one)
+  }
+  return out
+}
+
+class KjsConsumerClient implements ConsumerClient {
+  readonly #consumer: KjsConsumer
+  #closed = false
+
+  constructor(
+    kafka: Kjs,
+    private readonly s: ConsumerSettings,
+    private readonly connectTimeoutMs: number,
+  ) {
+    this.#consumer = kafka.consumer({
+      groupId: s.groupId,
+      sessionTimeout: s.sessionTimeoutMs,
+      heartbeatInterval: s.heartbeatIntervalMs,
+      allowAutoTopicCreation: false,
+    })
+  }
+
+  async start(h: ConsumerHandlers): Promise<void> {
+    const c = this.#consumer
+    let joined!: () => void
+    const assigned = new Promise<void>((resolve) => (joined = resolve))
+    c.on(c.events.GROUP_JOIN, (e) => {
+      const assignment = (e.payload.memberAssignment ?? {}) as Record<string, number[]>
+      h.assigned(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition }))))
+      joined()
+    })
+    c.on(c.events.CRASH, (e) => {
+      if (this.#closed) return
+      h.crashed(e.payload.error instanceof Error ? e.payload.error : new Error(String(e.payload.error)), e.payload.restart === true)
+    })
+    const starting = (async () => {
+      await c.connect()
+      await c.subscribe({ topics: [...this.s.topics], fromBeginning: this.s.fromBeginning })
+      await c.run({
+        autoCommit: false,
+        // The transport commits what is handled; kafkajs only needs to know what was fetched.
+        eachBatchAutoResolve: false,
+        eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+          const records: IncomingRecord[] = batch.messages.map((m) => ({
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key,
+            value: m.value,
+            headers: headerBytes(m.headers),
+          }))
+          await h.batch(records, heartbeat, () => !isRunning() || isStale())
+          if (isRunning() && !isStale()) resolveOffset(batch.lastOffset())
+        },
+      })
+      await assigned
+    })()
+    await within(starting, this.connectTimeoutMs, `joining group "${this.s.groupId}"`, () => this.close())
+  }
+
+  commit(offsets: readonly { topic: string; partition: number; offset: string }[]): Promise<void> {
+    return this.#consumer.commitOffsets(offsets.map((o) => ({ topic: o.topic, partition: o.partition, offset: o.offset })))
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#consumer.disconnect().catch(() => undefined)
+  }
+}
+
+class KjsProducerClient implements ProducerClient {
+  constructor(
+    private readonly producer: KjsProducer,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async send(batches: readonly { topic: string; records: readonly { key: string | undefined; value: Buffer; headers: Readonly<Record<string, string | Buffer>> }[] }[]): Promise<void> {
+    await this.producer.sendBatch({
+      topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.records.map((r) => (r.key === undefined ? { value: r.value, headers: r.headers } : { key: r.key, value: r.value, headers: r.headers })) })),
+      acks: -1,
+      timeout: this.timeoutMs,
+    })
+  }
+
+  close(): Promise<void> {
+    return this.producer.disconnect().catch(() => undefined)
+  }
+}
+
+class KjsClient implements KafkaClient {
+  constructor(
+    private readonly kafka: Kjs,
+    private readonly s: ClientSettings,
+  ) {}
+
+  async existingTopics(topics: readonly string[]): Promise<Set<string>> {
+    const admin = this.kafka.admin()
+    try {
+      await within(admin.connect(), this.s.connectTimeoutMs, `connecting to ${this.s.brokers.join(',')}`)
+      const all = new Set(await within(admin.listTopics(), this.s.connectTimeoutMs, 'listing topics'))
+      return new Set(topics.filter((t) => all.has(t)))
+    } finally {
+      await admin.disconnect().catch(() => undefined)
+    }
+  }
+
+  async producer(): Promise<ProducerClient> {
+    const producer = this.kafka.producer({ allowAutoTopicCreation: false })
+    await within(producer.connect(), this.s.connectTimeoutMs, `connecting to ${this.s.brokers.join(',')}`, () => producer.disconnect())
+    return new KjsProducerClient(producer, Math.max(this.s.connectTimeoutMs, 30_000))
+  }
+
+  consumer(settings: ConsumerSettings): ConsumerClient {
+    return new KjsConsumerClient(this.kafka, settings, this.s.connectTimeoutMs)
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Builds a kafkajs-backed client; its own retries are kept short, the transport does the long ones. */
+export const kafkajsClient: ClientFactory = async (s) => {
+  const { Kafka, logLevel } = await loadKafkajs()
+  const kafka = new Kafka({
+    ...s.extra,
+    clientId: s.clientId,
+    brokers: [...s.brokers],
+    connectionTimeout: Math.min(s.connectTimeoutMs, 3000),
+    retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+    logLevel: logLevel.NOTHING,
+  })
+  return new KjsClient(kafka, s)
+}

@@ -1,0 +1,87 @@
+/**
+ * Envelope ↔ Kafka record, as in DESIGN.md: value = body, key = the ordering
+ * key, envelope fields as `seam-*` headers, user headers as they are. A plain
+ * Kafka consumer reads the tag from `seam-tag`; a record a plain producer
+ * sends with a `seam-tag` header is dispatched by it.
+ */
+import { DEFAULT_CONTENT_TYPE, tagProblem, type Envelope } from '../../channel/envelope.js'
+import { SeamError } from '../../channel/errors.js'
+import { newId } from '../../channel/id.js'
+import type { IncomingRecord, OutgoingRecord } from './client.js'
+
+export const H = {
+  tag: 'seam-tag',
+  id: 'seam-id',
+  ts: 'seam-ts',
+  ct: 'seam-ct',
+  corr: 'seam-corr',
+  replyTo: 'seam-reply-to',
+  /** Which requester a reply is for, when several share one reply topic. */
+  replyFor: 'seam-reply-for',
+} as const
+
+const OURS = new Set<string>(Object.values(H))
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
+/** A reply address: the reply topic, and after `#` the requester it is for. */
+export function replyAddress(topic: string, requester: string): string {
+  return `${topic}#${requester}`
+}
+
+/** Splits a reply address into the topic and the requester (absent for a plain topic). */
+export function parseReplyAddress(address: string): { topic: string; requester: string | undefined } {
+  const hash = address.lastIndexOf('#')
+  return hash < 0 ? { topic: address, requester: undefined } : { topic: address.slice(0, hash), requester: address.slice(hash + 1) }
+}
+
+/** The record for `env`; `replyFor` marks a reply for one requester of a shared reply topic. */
+export function toRecord(env: Envelope, replyFor: string | undefined): OutgoingRecord {
+  const headers: Record<string, string> = { ...env.headers, [H.tag]: env.tag, [H.id]: env.id, [H.ts]: String(env.ts), [H.ct]: env.ct }
+  if (env.corr !== undefined) headers[H.corr] = env.corr
+  if (env.replyTo !== undefined) headers[H.replyTo] = env.replyTo
+  if (replyFor !== undefined) headers[H.replyFor] = replyFor
+  return { key: env.key, value: Buffer.from(env.body.buffer, env.body.byteOffset, env.body.byteLength), headers }
+}
+
+function text(bytes: Buffer, name: string, where: string): string {
+  try {
+    return utf8.decode(bytes)
+  } catch (err) {
+    throw new SeamError('ERR_PROTOCOL', `${where}: header "${name}" is not UTF-8 text`, { cause: err })
+  }
+}
+
+/**
+ * Reads a fetched record as an envelope, and which requester a reply is for.
+ * @throws SeamError `ERR_PROTOCOL` when it has no valid `seam-tag`, or a header is not UTF-8.
+ */
+export function fromRecord(r: IncomingRecord): { envelope: Envelope; replyFor: string | undefined } {
+  const where = `record ${r.topic}/${r.partition}@${r.offset}`
+  const h: Record<string, string> = {}
+  const user: Record<string, string> = {}
+  for (const [name, value] of Object.entries(r.headers)) {
+    if (value === undefined) continue
+    const s = text(value, name, where)
+    if (OURS.has(name)) h[name] = s
+    else user[name] = s
+  }
+  const tag = h[H.tag]
+  const problem = tagProblem(tag)
+  if (problem !== undefined) {
+    throw new SeamError('ERR_PROTOCOL', `${where} has ${tag === undefined ? `no "${H.tag}" header, which must hold the message tag` : `a bad "${H.tag}" header: ${problem}`}`, { id: h[H.id] })
+  }
+  const ts = Number(h[H.ts])
+  const envelope: Envelope = {
+    tag: tag as string,
+    // A plain producer may leave the id out; replies and reports need one.
+    id: h[H.id] ?? newId(),
+    ts: Number.isFinite(ts) ? ts : 0,
+    ct: h[H.ct] ?? DEFAULT_CONTENT_TYPE,
+    corr: h[H.corr],
+    replyTo: h[H.replyTo],
+    key: r.key === null ? undefined : r.key.toString('utf8'),
+    headers: user,
+    body: r.value ?? Buffer.alloc(0),
+  }
+  return { envelope, replyFor: h[H.replyFor] }
+}
