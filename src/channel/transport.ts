@@ -21,6 +21,12 @@ export interface TransportFeatures {
   readonly persistent: boolean
   /** Messages with the same ordering key arrive in the order sent, even with several consumers. */
   readonly orderingByKey: boolean
+  /**
+   * Messages sent without a key arrive in the order sent (one queue, one
+   * connection). Not on Kafka, where a record without a key may go to any
+   * partition: there only a key keeps order.
+   */
+  readonly orderedWithoutKey: boolean
   /** `nack({ requeue: true })` delivers the message again. */
   readonly redelivery: boolean
 }

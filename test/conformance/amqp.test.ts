@@ -7,7 +7,7 @@ const urls = new WeakMap<Server, string>()
 
 runConformance({
   name: 'amqp',
-  features: { reply: true, connected: false, persistent: true, orderingByKey: false, redelivery: true },
+  features: { reply: true, connected: false, persistent: true, orderingByKey: false, orderedWithoutKey: true, redelivery: true },
   async pair(serverOptions, clientOptions) {
     const url = `${AMQP_URL}/?queue=${freshQueue('conf')}`
     const server = await listen(url, serverOptions)

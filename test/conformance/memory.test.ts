@@ -6,7 +6,7 @@ const hubs = new WeakMap<Server, MemoryHub>()
 
 runConformance({
   name: 'memory',
-  features: { reply: true, connected: false, persistent: false, orderingByKey: true, redelivery: true },
+  features: { reply: true, connected: false, persistent: false, orderingByKey: true, orderedWithoutKey: true, redelivery: true },
   async pair(serverOptions, clientOptions) {
     // A hub per pair: tests never see each other's messages.
     const hub = new MemoryHub()

@@ -8,7 +8,7 @@ export interface ConformanceTarget {
   /** Transport name as the channel reports it (`channel.transport`). */
   readonly name: string
   /** What the transport promises; the suite tests exactly these promises. */
-  readonly features: Pick<TransportFeatures, 'reply' | 'connected' | 'persistent' | 'orderingByKey' | 'redelivery'>
+  readonly features: Pick<TransportFeatures, 'reply' | 'connected' | 'persistent' | 'orderingByKey' | 'orderedWithoutKey' | 'redelivery'>
   /**
    * Starts a server (listen) with `serverOptions` and a client connected to
    * it with `clientOptions`. Extra transport options (hub, tls, …) are the

@@ -3,7 +3,7 @@ import { runConformance } from './suite.js'
 
 runConformance({
   name: 'tcp',
-  features: { reply: true, connected: true, persistent: false, orderingByKey: true, redelivery: false },
+  features: { reply: true, connected: true, persistent: false, orderingByKey: true, orderedWithoutKey: true, redelivery: false },
   async pair(serverOptions, clientOptions) {
     const server = await listen('tcp://127.0.0.1:0', serverOptions)
     const client = await connect(server.url, clientOptions)

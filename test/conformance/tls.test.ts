@@ -7,7 +7,7 @@ const pki = testPkiForFile()
 
 runConformance({
   name: 'tls',
-  features: { reply: true, connected: true, persistent: false, orderingByKey: true, redelivery: false },
+  features: { reply: true, connected: true, persistent: false, orderingByKey: true, orderedWithoutKey: true, redelivery: false },
   async pair(serverOptions, clientOptions) {
     const server = await listen('tls://127.0.0.1:0', { ...serverOptions, tls: { key: pki.server.key, cert: pki.server.cert, ca: pki.ca.cert, requestCert: true } })
     try {

@@ -65,7 +65,7 @@ export class AmqpLink implements TransportLink {
     private readonly o: ResolvedAmqpOptions,
     role: AmqpRole,
   ) {
-    this.features = Object.freeze({ reply: true, connected: false, persistent: o.topology.durable && o.persistent, orderingByKey: false, redelivery: true })
+    this.features = Object.freeze({ reply: true, connected: false, persistent: o.topology.durable && o.persistent, orderingByKey: false, orderedWithoutKey: true, redelivery: true })
     this.replyAddress = role.replies ? DIRECT_REPLY_TO : undefined
     const writing = (): void => this.#coalescer.hold()
     this.#publisher = new Publisher({ maxOutboxMessages: o.maxOutboxMessages, publishTimeoutMs: o.publishTimeoutMs, stalled: () => this.#session?.recycle(), writing })

@@ -81,6 +81,8 @@ export interface ConsumerSettings {
   readonly fromBeginning: boolean
   readonly sessionTimeoutMs: number
   readonly heartbeatIntervalMs: number
+  /** How long a fetch waits when there is nothing to read. */
+  readonly maxWaitTimeMs: number
 }
 
 export interface KafkaClient {

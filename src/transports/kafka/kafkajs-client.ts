@@ -86,6 +86,22 @@ async function within<T>(p: Promise<T>, ms: number, what: string, cleanup: (late
   }
 }
 
+/** Broker answers that no retry changes. */
+const PERMANENT = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TOPIC_EXCEPTION', 'TOPIC_AUTHORIZATION_FAILED', 'CLUSTER_AUTHORIZATION_FAILED', 'SASL_AUTHENTICATION_FAILED', 'UNSUPPORTED_VERSION', 'INVALID_REQUIRED_ACKS'])
+
+/**
+ * The error with `retriable` as the transport means it: may a later attempt
+ * succeed? kafkajs marks the error that ends its own retries (a broker that
+ * is away) as not retriable, which for a transport with an outbox it is.
+ */
+function withRetriable(err: unknown): Error & { retriable: boolean } {
+  let inner = err as { name?: string; type?: string; message?: string; originalError?: unknown } | undefined
+  while (inner?.name === 'KafkaJSNumberOfRetriesExceeded' && inner.originalError !== undefined) inner = inner.originalError as typeof inner
+  const e = new Error(inner?.message ?? String(err), { cause: err }) as Error & { retriable: boolean }
+  e.retriable = !PERMANENT.has(inner?.type ?? '')
+  return e
+}
+
 /** kafkajs gives header values as bytes, strings or lists of them; one value each, as bytes. */
 function headerBytes(headers: KjsMessage['headers']): Record<string, Buffer | undefined> {
   const out: Record<string, Buffer | undefined> = {}
@@ -110,6 +126,7 @@ class KjsConsumerClient implements ConsumerClient {
       groupId: s.groupId,
       sessionTimeout: s.sessionTimeoutMs,
       heartbeatInterval: s.heartbeatIntervalMs,
+      maxWaitTimeInMs: s.maxWaitTimeMs,
       allowAutoTopicCreation: false,
     })
   }
@@ -170,11 +187,15 @@ class KjsProducerClient implements ProducerClient {
   ) {}
 
   async send(batches: readonly { topic: string; records: readonly { key: string | undefined; value: Buffer; headers: Readonly<Record<string, string | Buffer>> }[] }[]): Promise<void> {
-    await this.producer.sendBatch({
-      topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.records.map((r) => (r.key === undefined ? { value: r.value, headers: r.headers } : { key: r.key, value: r.value, headers: r.headers })) })),
-      acks: -1,
-      timeout: this.timeoutMs,
-    })
+    try {
+      await this.producer.sendBatch({
+        topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.records.map((r) => (r.key === undefined ? { value: r.value, headers: r.headers } : { key: r.key, value: r.value, headers: r.headers })) })),
+        acks: -1,
+        timeout: this.timeoutMs,
+      })
+    } catch (err) {
+      throw withRetriable(err)
+    }
   }
 
   close(): Promise<void> {

@@ -9,7 +9,7 @@ import type { ResolvedKafkaOptions } from './options.js'
 import { BatchingProducer } from './producer.js'
 import { parseReplyAddress, replyAddress, toRecord } from './record.js'
 
-const FEATURES: TransportFeatures = Object.freeze({ reply: true, connected: false, persistent: true, orderingByKey: true, redelivery: true })
+const FEATURES: TransportFeatures = Object.freeze({ reply: true, connected: false, persistent: true, orderingByKey: true, orderedWithoutKey: false, redelivery: true })
 
 /** What a link consumes, if anything. */
 export type KafkaRole = { readonly kind: 'listen'; readonly groupId: string } | { readonly kind: 'connect' }
@@ -67,7 +67,7 @@ export class KafkaLink implements TransportLink {
       if (consume !== undefined) {
         link.#consumer = new GroupConsumer(
           kafka,
-          { groupId: consume.groupId, topics: consume.topics, fromBeginning: consume.fromBeginning, sessionTimeoutMs: o.sessionTimeoutMs, heartbeatIntervalMs: o.heartbeatIntervalMs },
+          { groupId: consume.groupId, topics: consume.topics, fromBeginning: consume.fromBeginning, sessionTimeoutMs: o.sessionTimeoutMs, heartbeatIntervalMs: o.heartbeatIntervalMs, maxWaitTimeMs: o.maxWaitTimeMs },
           {
             deliver: (d) => link.#deliver(d),
             deadLetter: (record, reason) => link.#deadLetter(record, reason),

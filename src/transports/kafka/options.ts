@@ -25,6 +25,8 @@ export interface KafkaOptions {
   sessionTimeoutMs?: number
   /** How often a member heartbeats (default 3000 ms). */
   heartbeatIntervalMs?: number
+  /** How long a fetch waits for records when there are none (default 1000 ms); also about how long leaving the group takes. */
+  maxWaitTimeMs?: number
   /** Most records produced in one request (default 1000). */
   maxBatchRecords?: number
   /** Most records waiting for the broker (default 100 000); past it `ERR_OUTBOX_FULL`. */
@@ -53,6 +55,7 @@ export interface ResolvedKafkaOptions {
   readonly deadLetterTopic: string | undefined
   readonly sessionTimeoutMs: number
   readonly heartbeatIntervalMs: number
+  readonly maxWaitTimeMs: number
   readonly maxBatchRecords: number
   readonly maxOutboxMessages: number
   readonly connectTimeoutMs: number
@@ -70,6 +73,7 @@ const QUERY: Readonly<Record<string, 'string' | 'number' | 'boolean'>> = {
   deadLetterTopic: 'string',
   sessionTimeoutMs: 'number',
   heartbeatIntervalMs: 'number',
+  maxWaitTimeMs: 'number',
   maxBatchRecords: 'number',
   maxOutboxMessages: 'number',
 }
@@ -142,6 +146,7 @@ export function readKafkaOptions(url: URL, given: { kafka?: KafkaOptions; connec
     deadLetterTopic: name(o.deadLetterTopic, 'deadLetterTopic', where),
     sessionTimeoutMs,
     heartbeatIntervalMs: count(o.heartbeatIntervalMs, 'kafka.heartbeatIntervalMs', Math.min(3000, Math.floor(sessionTimeoutMs / 3)), where),
+    maxWaitTimeMs: count(o.maxWaitTimeMs, 'kafka.maxWaitTimeMs', 1000, where),
     maxBatchRecords: count(o.maxBatchRecords, 'kafka.maxBatchRecords', 1000, where),
     maxOutboxMessages: count(o.maxOutboxMessages, 'kafka.maxOutboxMessages', 100_000, where),
     connectTimeoutMs,

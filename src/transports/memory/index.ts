@@ -27,7 +27,7 @@ export interface MemoryOptions {
   prefetch?: number
 }
 
-const FEATURES: TransportFeatures = Object.freeze({ reply: true, connected: false, persistent: false, orderingByKey: true, redelivery: true })
+const FEATURES: TransportFeatures = Object.freeze({ reply: true, connected: false, persistent: false, orderingByKey: true, orderedWithoutKey: true, redelivery: true })
 const RESOLVED = Promise.resolve()
 
 class MemoryLink implements TransportLink {

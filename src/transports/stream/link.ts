@@ -19,6 +19,7 @@ export const STREAM_FEATURES: TransportFeatures = Object.freeze({
   connected: true,
   persistent: false,
   orderingByKey: true,
+  orderedWithoutKey: true,
   redelivery: false,
 })
 
