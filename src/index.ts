@@ -3,7 +3,7 @@
  * tags, over interchangeable transports chosen by URL.
  *
  * This file is the whole public surface of the main entry; each transport
- * also has its own subpath (`seam-channel/tcp`, `seam-channel/memory`, `seam-channel/amqp`).
+ * also has its own subpath (`seam-channel/tcp`, `seam-channel/memory`, `seam-channel/amqp`, `seam-channel/kafka`).
  * @module
  */
 export { defineMessage, type MessageType, type TypeOf, type AnyMessageType } from './registry/message-type.js'
@@ -39,4 +39,5 @@ export type { StreamOptions } from './transports/stream/options.js'
 export type { MemoryOptions } from './transports/memory/index.js'
 export type { TlsOptions, Pem } from './transports/tls/options.js'
 export type { AmqpOptions } from './transports/amqp/options.js'
+export type { KafkaOptions } from './transports/kafka/options.js'
 export { MemoryHub, type MemoryQueueOptions } from './transports/memory/hub.js'

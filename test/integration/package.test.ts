@@ -98,7 +98,7 @@ console.log('pong ' + pong.seq)
 
   it('every subpath export imports', () => {
     const subpaths = Object.keys(pkg.exports).filter((k) => k !== '.' && k !== './package.json')
-    expect(subpaths).toEqual(expect.arrayContaining(['./tcp', './memory', './amqp']))
+    expect(subpaths).toEqual(expect.arrayContaining(['./tcp', './memory', './amqp', './kafka']))
     const names = subpaths.map((s) => `${pkg.name}${s.slice(1)}`)
     const { status, stdout, stderr } = run(`
 const names = ${JSON.stringify(names)}
