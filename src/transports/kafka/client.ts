@@ -10,6 +10,8 @@
 export interface OutgoingRecord {
   readonly key: string | undefined
   readonly value: Buffer
+  /** Milliseconds since the epoch (the record's CreateTime); the broker's clock when absent. */
+  readonly timestamp?: number | undefined
   /** Text, or bytes passed on untouched (a dead-lettered record's). */
   readonly headers: Readonly<Record<string, string | Buffer>>
 }
@@ -22,6 +24,8 @@ export interface IncomingRecord {
   readonly offset: string
   readonly key: Buffer | null
   readonly value: Buffer | null
+  /** The record's timestamp, milliseconds since the epoch. */
+  readonly timestamp: number
   readonly headers: Readonly<Record<string, Buffer | undefined>>
 }
 

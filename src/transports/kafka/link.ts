@@ -2,6 +2,7 @@ import type { Envelope } from '../../channel/envelope.js'
 import { HEADER } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
 import { newId } from '../../channel/id.js'
+import { sleep } from '../../channel/timers.js'
 import type { Delivery, LinkSink, RouteOptions, TransportFeatures, TransportLink } from '../../channel/transport.js'
 import type { IncomingRecord, KafkaClient } from './client.js'
 import { GroupConsumer } from './consumer.js'
@@ -122,7 +123,10 @@ export class KafkaLink implements TransportLink {
   close(timeoutMs: number): Promise<void> {
     this.#closing ??= (async () => {
       const deadline = Date.now() + timeoutMs
-      await this.#consumer?.close()
+      // Leaving waits for the fetch in flight (up to maxWaitTimeMs); the close is bounded all the same.
+      const waited = new AbortController()
+      await Promise.race([this.#consumer?.close(), sleep(Math.max(0, deadline - Date.now()), waited.signal)])
+      waited.abort()
       await this.#producer?.close(Math.max(0, deadline - Date.now()))
       await this.kafka.close()
     })()
