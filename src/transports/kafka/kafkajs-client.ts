@@ -6,11 +6,12 @@
  * kafkajs is imported on first use.
  */
 import { SeamError } from '../../channel/errors.js'
-import type { ClientFactory, ClientSettings, ConsumerClient, ConsumerHandlers, ConsumerSettings, IncomingRecord, KafkaClient, ProducerClient } from './client.js'
+import type { ClientFactory, ClientSettings, ConsumerClient, ConsumerHandlers, ConsumerSettings, IncomingRecord, KafkaClient, OutgoingRecord, ProducerClient } from './client.js'
 
 /* The slice of kafkajs used here, typed locally: users never see a kafkajs type, and a kafkajs without types still works. */
 interface KjsMessage {
   offset: string
+  timestamp: string
   key: Buffer | null
   value: Buffer | null
   headers?: Record<string, Buffer | string | (Buffer | string)[] | undefined>
@@ -39,7 +40,7 @@ interface KjsConsumer {
 }
 interface KjsProducer {
   connect(): Promise<void>
-  sendBatch(o: { topicMessages: { topic: string; messages: { key?: string; value: Buffer; headers: Readonly<Record<string, string | Buffer>> }[] }[]; acks: number; timeout: number }): Promise<unknown>
+  sendBatch(o: { topicMessages: { topic: string; messages: { key?: string; value: Buffer; timestamp?: string; headers: Readonly<Record<string, string | Buffer>> }[] }[]; acks: number; timeout: number }): Promise<unknown>
   disconnect(): Promise<void>
 }
 interface KjsAdmin {
@@ -80,7 +81,10 @@ async function within<T>(p: Promise<T>, ms: number, what: string, cleanup: (late
     return await Promise.race([p, timeout])
   } catch (err) {
     void p.then(cleanup, () => undefined)
-    throw err
+    if (err instanceof SeamError) throw err
+    // What the client failed with (a refused connection, a broker's answer) reaches the user as the transport's error.
+    const e = withRetriable(err)
+    throw new SeamError('ERR_TRANSPORT', `${what}: ${e.message}`, { cause: err, retriable: e.retriable })
   } finally {
     clearTimeout(timer)
   }
@@ -158,6 +162,7 @@ class KjsConsumerClient implements ConsumerClient {
             offset: m.offset,
             key: m.key,
             value: m.value,
+            timestamp: Number(m.timestamp),
             headers: headerBytes(m.headers),
           }))
           await h.batch(records, heartbeat, () => !isRunning() || isStale())
@@ -180,16 +185,23 @@ class KjsConsumerClient implements ConsumerClient {
   }
 }
 
+function toMessage(r: OutgoingRecord): { key?: string; value: Buffer; timestamp?: string; headers: Readonly<Record<string, string | Buffer>> } {
+  const m: { key?: string; value: Buffer; timestamp?: string; headers: Readonly<Record<string, string | Buffer>> } = { value: r.value, headers: r.headers }
+  if (r.key !== undefined) m.key = r.key
+  if (r.timestamp !== undefined) m.timestamp = String(r.timestamp)
+  return m
+}
+
 class KjsProducerClient implements ProducerClient {
   constructor(
     private readonly producer: KjsProducer,
     private readonly timeoutMs: number,
   ) {}
 
-  async send(batches: readonly { topic: string; records: readonly { key: string | undefined; value: Buffer; headers: Readonly<Record<string, string | Buffer>> }[] }[]): Promise<void> {
+  async send(batches: readonly { topic: string; records: readonly OutgoingRecord[] }[]): Promise<void> {
     try {
       await this.producer.sendBatch({
-        topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.records.map((r) => (r.key === undefined ? { value: r.value, headers: r.headers } : { key: r.key, value: r.value, headers: r.headers })) })),
+        topicMessages: batches.map((b) => ({ topic: b.topic, messages: b.records.map(toMessage) })),
         acks: -1,
         timeout: this.timeoutMs,
       })
@@ -216,7 +228,8 @@ class KjsClient implements KafkaClient {
       const all = new Set(await within(admin.listTopics(), this.s.connectTimeoutMs, 'listing topics'))
       return new Set(topics.filter((t) => all.has(t)))
     } finally {
-      await admin.disconnect().catch(() => undefined)
+      // Not awaited: kafkajs closes a connection only once its requests are answered or time out (requestTimeout, 30 s), and connectTimeoutMs bounds this call.
+      void admin.disconnect().catch(() => undefined)
     }
   }
 
