@@ -115,17 +115,21 @@ export class GroupConsumer {
     this.resume()
   }
 
-  /** Commits what is done, then leaves the group. */
+  /** Commits what is done, then leaves the group; what settles later is not committed (the partition's next owner fetches it again). */
   async close(): Promise<void> {
     this.stopFetching()
     this.#stop.abort()
-    await this.#commit().catch(() => undefined)
+    // Every done offset is covered by the one commit loop (a second loop beside it would race it past the client's close).
+    while (this.#committing !== undefined) await this.#committing
+    // From here the partitions are no longer this member's to commit: a handler that ends after the close marks nothing.
+    for (const o of this.#owned.values()) o.owned = false
+    this.#owned = new Map()
     await this.#client?.close()
   }
 
   done(offsets: PartitionOffsets, offset: number): void {
     offsets.done(offset)
-    if (this.#owned.get(key(offsets)) !== offsets) return
+    if (!offsets.owned) return
     this.#dirty.add(offsets)
     if (this.#committing === undefined) this.#committing = Promise.resolve().then(() => this.#commit())
     else this.#commitAgain = true
@@ -136,10 +140,12 @@ export class GroupConsumer {
   }
 
   async #batch(records: readonly IncomingRecord[], heartbeat: () => Promise<void>, stale: () => boolean): Promise<void> {
+    // A batch is one partition's.
+    const first = records[0]
+    const offsets = first === undefined ? undefined : this.#owned.get(key(first))
+    if (offsets === undefined) return
     for (const r of records) {
-      if (this.#stopped || stale()) return
-      const offsets = this.#owned.get(key(r))
-      if (offsets === undefined) return
+      if (this.#stopped || !offsets.owned || stale()) return
       let envelope: Envelope | undefined
       let broken: BrokenEnvelope | undefined
       try {
@@ -162,6 +168,7 @@ export class GroupConsumer {
 
   #assigned(partitions: readonly TopicPartition[]): void {
     // A new generation: offsets of the old one are never committed again, even for partitions kept.
+    for (const o of this.#owned.values()) o.owned = false
     const owned = new Map<string, PartitionOffsets>()
     for (const p of partitions) owned.set(key(p), new PartitionOffsets(p.topic, p.partition))
     this.#owned = owned
@@ -172,7 +179,7 @@ export class GroupConsumer {
     try {
       do {
         this.#commitAgain = false
-        const due = [...this.#dirty].filter((o) => o.advanced && this.#owned.get(key(o)) === o)
+        const due = [...this.#dirty].filter((o) => o.advanced && o.owned)
         this.#dirty.clear()
         if (due.length === 0 || this.#client === undefined) continue
         const points = due.map((o) => ({ o, point: o.commitPoint as number }))
@@ -192,6 +199,7 @@ export class GroupConsumer {
   #crashed(client: ConsumerClient, error: Error, restarting: boolean): void {
     this.hooks.error(new SeamError('ERR_TRANSPORT', `the Kafka consumer of group "${this.settings.groupId}" failed (${error.message}); ${restarting ? 'it restarts' : 'starting it again'}`, { cause: error }))
     if (restarting || this.#stopped) return
+    for (const o of this.#owned.values()) o.owned = false
     this.#owned = new Map()
     void (async () => {
       await client.close()

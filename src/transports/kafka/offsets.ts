@@ -26,9 +26,22 @@ export class PartitionOffsets {
     this.#next = offset + 1
   }
 
+  /** False once the partition was revoked or assigned anew: nothing of this generation is committed any more. */
+  owned = true
+
   done(offset: number): void {
+    // The usual case, records finishing in the order fetched, needs no set.
+    if (this.#doneEarly.size === 0 && this.#pending[this.#head] === offset) {
+      this.#head++
+      this.#compact()
+      return
+    }
     this.#doneEarly.add(offset)
     while (this.#head < this.#pending.length && this.#doneEarly.delete(this.#pending[this.#head] as number)) this.#head++
+    this.#compact()
+  }
+
+  #compact(): void {
     if (this.#head > 1024 && this.#head * 2 > this.#pending.length) {
       this.#pending = this.#pending.slice(this.#head)
       this.#head = 0
