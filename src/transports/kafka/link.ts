@@ -139,7 +139,8 @@ export class KafkaLink implements TransportLink {
     const headers: Record<string, string | Buffer> = {}
     for (const [name, value] of Object.entries(r.headers)) if (value !== undefined) headers[name] = value
     if (reason !== undefined) headers[HEADER.reason] = `${reason.code}: ${reason.message}`
-    const record = { key: r.key === null ? undefined : r.key.toString('utf8'), value: r.value ?? Buffer.alloc(0), headers }
+    // Its timestamp too: it carries the envelope's `ts`.
+    const record = { key: r.key === null ? undefined : r.key.toString('utf8'), value: r.value ?? Buffer.alloc(0), timestamp: r.timestamp, headers }
     await this.#checkTopics([topic])
     const tag = r.headers['seam-tag']?.toString('utf8') ?? '(no tag)'
     await this.#producer.send(topic, record, tag, r.headers['seam-id']?.toString('utf8') ?? `${r.topic}/${r.partition}@${r.offset}`)
