@@ -20,6 +20,8 @@ export const FIXTURE = fileURLToPath(new URL('../fixtures/kafka/asyncapi.yaml', 
 export interface KafkaBroker {
   /** `127.0.0.1:<port>`, for kafkajs `brokers`. */
   readonly brokers: string
+  /** Its port: `startKafka({ port })` starts another broker where this one's clients look. */
+  readonly port: number
   /** `kafka://127.0.0.1:<port>`: a channel URL without its topic. */
   readonly url: string
   readonly pid: number
@@ -43,29 +45,31 @@ const FLAGS = [
 ]
 
 /**
- * Starts mokapi on a free port and resolves once it answers a Kafka metadata
- * request for a declared topic (at most 15 s). Rejects with what mokapi
- * printed when it exits, fails or stays silent; the process is then gone.
+ * Starts mokapi on a free port, or on `port` (a broker started again where
+ * its clients look for it; it keeps nothing of the last one's records,
+ * groups or offsets), and resolves once it answers a Kafka metadata request
+ * for a declared topic (at most 15 s). Rejects with what mokapi printed when
+ * it exits, fails or stays silent; the process is then gone.
  */
-export async function startKafka(): Promise<KafkaBroker> {
+export async function startKafka(options: { port?: number } = {}): Promise<KafkaBroker> {
   const bin = mokapiBinary()
   const spec = await readFile(FIXTURE, 'utf8')
   if (spec.split(HOST_LINE).length !== 2) throw new Error(`${FIXTURE} must hold "${HOST_LINE}" once: the helper puts the port there`)
   const deadline = Date.now() + START_MS
   for (let attempt = 1; ; attempt++) {
     try {
-      return await launch(bin, spec, deadline)
+      return await launch(bin, spec, deadline, options.port)
     } catch (err) {
-      // The free port we saw can be taken before mokapi binds it (mokapi binds every interface, we probed loopback).
-      if (!(err instanceof PortTaken) || attempt === 3) throw err
+      // The free port we saw can be taken before mokapi binds it (mokapi binds every interface, we probed loopback); a port asked for is not traded.
+      if (!(err instanceof PortTaken) || options.port !== undefined || attempt === 3) throw err
     }
   }
 }
 
 class PortTaken extends Error {}
 
-async function launch(bin: string, spec: string, deadline: number): Promise<KafkaBroker> {
-  const port = await freePort()
+async function launch(bin: string, spec: string, deadline: number, wanted: number | undefined): Promise<KafkaBroker> {
+  const port = wanted ?? (await freePort())
   const brokers = `127.0.0.1:${port}`
   // A folder of its own: mokapi runs every script beside the file it serves and reloads on any change there.
   const dir = await mkdtemp(join(tmpdir(), 'seam-mokapi-'))
@@ -98,7 +102,7 @@ async function launch(bin: string, spec: string, deadline: number): Promise<Kafk
       }
       await rm(dir, { recursive: true, force: true })
     })())
-  const broker: KafkaBroker = { brokers, url: `kafka://${brokers}`, pid: child.pid ?? -1, output: () => out, stop }
+  const broker: KafkaBroker = { brokers, port, url: `kafka://${brokers}`, pid: child.pid ?? -1, output: () => out, stop }
 
   const why = (what: string): Error => new Error(`mokapi ${what}\n  command: ${bin} ${[...FLAGS, file].join(' ')}\n  output (last lines):\n${lastLines(out, 30)}`)
   for (;;) {

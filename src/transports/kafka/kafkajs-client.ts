@@ -218,13 +218,16 @@ class KjsProducerClient implements ProducerClient {
 class KjsClient implements KafkaClient {
   constructor(
     private readonly kafka: Kjs,
+    /** The same cluster for topic lookups, whose requests time out within connectTimeoutMs. */
+    private readonly lookups: Kjs,
     private readonly s: ClientSettings,
   ) {}
 
   async existingTopics(topics: readonly string[]): Promise<Set<string>> {
-    const admin = this.kafka.admin()
+    const admin = this.lookups.admin()
     try {
-      await within(admin.connect(), this.s.connectTimeoutMs, `connecting to ${this.s.brokers.join(',')}`)
+      // A connect that outlives its timeout may still succeed (kafkajs retries a silent broker): close it then too.
+      await within(admin.connect(), this.s.connectTimeoutMs, `connecting to ${this.s.brokers.join(',')}`, () => admin.disconnect())
       const all = new Set(await within(admin.listTopics(), this.s.connectTimeoutMs, 'listing topics'))
       return new Set(topics.filter((t) => all.has(t)))
     } finally {
@@ -249,13 +252,14 @@ class KjsClient implements KafkaClient {
 /** Builds a kafkajs-backed client; its own retries are kept short, the transport does the long ones. */
 export const kafkajsClient: ClientFactory = async (s) => {
   const { Kafka, logLevel } = await loadKafkajs()
-  const kafka = new Kafka({
+  const options = {
     ...s.extra,
     clientId: s.clientId,
     brokers: [...s.brokers],
     connectionTimeout: Math.min(s.connectTimeoutMs, 3000),
     retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
     logLevel: logLevel.NOTHING,
-  })
-  return new KjsClient(kafka, s)
+  }
+  // A broker that accepts connections and never answers (a TLS port without ssl) holds each kafkajs attempt for requestTimeout (30 s), and its retries go on after we gave up: minutes of reconnecting behind a rejected connect.
+  return new KjsClient(new Kafka(options), new Kafka({ ...options, requestTimeout: s.connectTimeoutMs }), s)
 }
