@@ -36,7 +36,7 @@ interface KjsConsumer {
   commitOffsets(o: { topic: string; partition: number; offset: string }[]): Promise<void>
   disconnect(): Promise<void>
   on(event: string, listener: (e: { payload: Record<string, unknown> }) => void): () => void
-  events: { GROUP_JOIN: string; CRASH: string }
+  events: { GROUP_JOIN: string; CRASH: string; FETCH: string }
 }
 interface KjsProducer {
   connect(): Promise<void>
@@ -139,6 +139,14 @@ class KjsConsumerClient implements ConsumerClient {
     const c = this.#consumer
     let joined!: () => void
     const assigned = new Promise<void>((resolve) => (joined = resolve))
+    // kafkajs looks up where a partition without a committed offset starts ("latest") at its first fetch, not
+    // at the join: a record sent between the two would be skipped. Started means fetched once.
+    let fetchedOnce!: () => void
+    const fetched = new Promise<void>((resolve) => (fetchedOnce = resolve))
+    const stopListening = c.on(c.events.FETCH, () => {
+      fetchedOnce()
+      stopListening()
+    })
     c.on(c.events.GROUP_JOIN, (e) => {
       const assignment = (e.payload.memberAssignment ?? {}) as Record<string, number[]>
       h.assigned(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition }))))
@@ -170,6 +178,7 @@ class KjsConsumerClient implements ConsumerClient {
         },
       })
       await assigned
+      await fetched
     })()
     await within(starting, this.connectTimeoutMs, `joining group "${this.s.groupId}"`, () => this.close())
   }
