@@ -7,12 +7,12 @@
 import { encode } from '@msgpack/msgpack'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createServer, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type amqplib from 'amqplib'
 import * as t from 'io-ts'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen, type SeamErrorCode, type Server } from '../../src/index.js'
+import { closedPort, silentServer } from '../helpers/silent-server.js'
 import { closedAfterEach, collectErrors, rejection, waitFor } from '../helpers.js'
 import { loadAmqplib } from '../../src/transports/amqp/client.js'
 import { AMQP_URL, freshQueue, rawAmqp, useRabbit } from '../helpers/amqp.js'
@@ -62,15 +62,6 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, ms: numbe
   }
 }
 
-/** A loopback port nothing listens on (bound, read, released). */
-async function closedPort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const port = (s.address() as { port: number }).port
-  await new Promise<void>((resolve) => s.close(() => resolve()))
-  return port
-}
-
 // Slack over connectTimeoutMs for the last attempt's own failure and the timers' granularity.
 const SLACK_MS = 400
 
@@ -95,25 +86,9 @@ describe('amqp: a broker that cannot be reached', () => {
   })
 
   it('a port that accepts TCP but never answers fails within connectTimeoutMs, and no socket is left open', async () => {
-    const sockets = new Set<Socket>()
-    let accepted = 0
-    // Reads (so the client's FIN is seen) and never writes a byte.
-    const silent = createServer((s) => {
-      accepted++
-      sockets.add(s)
-      s.resume()
-      s.on('error', () => undefined)
-      s.on('close', () => sockets.delete(s))
-    })
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
-    open.push({
-      close: () =>
-        new Promise<void>((resolve) => {
-          for (const s of sockets) s.destroy()
-          silent.close(() => resolve())
-        }),
-    })
-    const port = (silent.address() as { port: number }).port
+    const silent = await silentServer()
+    open.push(silent)
+    const port = silent.port
 
     const started = performance.now()
     const err = await rejection(connect(`amqp://guest:guest@127.0.0.1:${port}/?queue=x`, { connectTimeoutMs: 500 }))
@@ -122,9 +97,9 @@ describe('amqp: a broker that cannot be reached', () => {
     expect(err.message).toContain(`127.0.0.1:${port}`)
     expect(err.message).toContain('connectTimeoutMs')
     expect(elapsed).toBeLessThan(500 + SLACK_MS)
-    expect(accepted).toBeGreaterThanOrEqual(1)
+    expect(silent.accepted).toBeGreaterThanOrEqual(1)
     // The client closed what it opened: the server sees every connection end.
-    await waitFor(() => sockets.size === 0, 2000, 'the client to close its socket to the silent server')
+    await waitFor(() => silent.open === 0, 2000, 'the client to close its socket to the silent server')
   })
 })
 

@@ -8,12 +8,12 @@
 import { encode } from '@msgpack/msgpack'
 import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { createServer, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import type { IHeaders } from 'kafkajs'
 import * as t from 'io-ts'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen, type RegistryStats, type SeamErrorCode, type Server } from '../../src/index.js'
+import { closedPort, silentServer } from '../helpers/silent-server.js'
 import { closedAfterEach, collectErrors, rejection, waitFor, within } from '../helpers.js'
 import { fastKafka, freshGroup, freshTopic, kafkaBrokers, kafkaUrl, useKafka } from '../helpers/kafka.js'
 import { produceRaw, readRaw } from '../helpers/kafka-raw.js'
@@ -22,15 +22,6 @@ useKafka()
 const open = closedAfterEach()
 
 const Ping = defineMessage('kafka-bad.Ping', t.type({ seq: t.number }))
-
-/** A loopback port nothing listens on (bound, read, released). */
-async function closedPort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const port = (s.address() as { port: number }).port
-  await new Promise<void>((resolve) => s.close(() => resolve()))
-  return port
-}
 
 /** A listener on a fresh topic that records what its Ping handler got and what it reported. */
 async function listener(): Promise<{ topic: string; group: string; server: Server; got: number[]; registry: Registry; errors: ReturnType<typeof collectErrors> }> {
@@ -110,25 +101,9 @@ describe('kafka: a broker that cannot be reached', () => {
   })
 
   it('a port that accepts TCP but never answers fails within connectTimeoutMs, and no socket is left open', async () => {
-    const sockets = new Set<Socket>()
-    let accepted = 0
-    // Reads (so the client's FIN is seen) and never writes a byte.
-    const silent = createServer((s) => {
-      accepted++
-      sockets.add(s)
-      s.resume()
-      s.on('error', () => undefined)
-      s.on('close', () => sockets.delete(s))
-    })
-    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve))
-    open.push({
-      close: () =>
-        new Promise<void>((resolve) => {
-          for (const s of sockets) s.destroy()
-          silent.close(() => resolve())
-        }),
-    })
-    const port = (silent.address() as { port: number }).port
+    const silent = await silentServer()
+    open.push(silent)
+    const port = silent.port
 
     const started = performance.now()
     const err = await rejection(connect(`kafka://127.0.0.1:${port}/seam.t0`, { connectTimeoutMs: 1000 }))
@@ -137,9 +112,9 @@ describe('kafka: a broker that cannot be reached', () => {
     expect(err.message).toContain(`127.0.0.1:${port}`)
     expect(err.message).toContain('connectTimeoutMs')
     expect(elapsed).toBeLessThan(1000 + SLACK_MS)
-    expect(accepted).toBeGreaterThanOrEqual(1)
+    expect(silent.accepted).toBeGreaterThanOrEqual(1)
     // The client closed what it opened, even what kafkajs retried after the timeout: the server sees every connection end.
-    await waitFor(() => sockets.size === 0, 5000, 'the client to close its sockets to the silent server')
+    await waitFor(() => silent.open === 0, 5000, 'the client to close its sockets to the silent server')
   })
 })
 

@@ -15,7 +15,8 @@ import { isIP } from 'node:net'
 import { checkServerIdentity, type PeerCertificate } from 'node:tls'
 import { SeamError } from '../../channel/errors.js'
 import { readConcurrency } from '../../channel/concurrency.js'
-import type { TransportListener, TransportProvider } from '../../channel/transport.js'
+import { singleLinkListener } from '../../channel/single-link.js'
+import type { TransportProvider } from '../../channel/transport.js'
 import { readTlsClient, type TlsOptions } from '../tls/options.js'
 import { loadAmqplib } from './client.js'
 import { AmqpLink } from './link.js'
@@ -63,17 +64,6 @@ export const provider: TransportProvider<ProviderOptions> = {
     const sockets = socketOptions(o, options, 'listen(amqp)')
     const prefetch = o.prefetch ?? readConcurrency(options.concurrency, 'listen(amqp)')
     const link = await AmqpLink.open(await loadAmqplib(), o, { replies: false, consume: { queue, prefetch } }, sockets)
-    let started = false
-    const listener: TransportListener = {
-      url: o.target.safeUrl,
-      features: link.features,
-      start: (onLink) => {
-        started = true
-        onLink(link)
-      },
-      // The link is closed by its channel; one never handed to a channel is closed here.
-      close: () => (started ? Promise.resolve() : link.close(0)),
-    }
-    return listener
+    return singleLinkListener(o.target.safeUrl, link)
   },
 }

@@ -11,7 +11,8 @@
  * @module
  */
 import { SeamError } from '../../channel/errors.js'
-import type { TransportListener, TransportProvider } from '../../channel/transport.js'
+import { singleLinkListener } from '../../channel/single-link.js'
+import type { TransportProvider } from '../../channel/transport.js'
 import type { ClientFactory } from './client.js'
 import { kafkajsClient } from './kafkajs-client.js'
 import { KafkaLink } from './link.js'
@@ -43,16 +44,6 @@ export const provider: TransportProvider<ProviderOptions> = {
     if (o.topics.length === 0) throw new SeamError('ERR_BAD_URL', `${o.where}: listen needs a topic to consume (kafka://host:9092/topic)`)
     if (o.groupId === undefined) throw new SeamError('ERR_BAD_URL', `${o.where}: listen needs a consumer group (?group=name, or the kafka.groupId option)`)
     const link = await KafkaLink.open(await client(o), o, { kind: 'listen', groupId: o.groupId })
-    let started = false
-    const listener: TransportListener = {
-      url: `${o.where}?group=${encodeURIComponent(o.groupId)}`,
-      features: link.features,
-      start: (onLink) => {
-        started = true
-        onLink(link)
-      },
-      close: () => (started ? Promise.resolve() : link.close(0)),
-    }
-    return listener
+    return singleLinkListener(`${o.where}?group=${encodeURIComponent(o.groupId)}`, link)
   },
 }
