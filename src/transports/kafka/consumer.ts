@@ -187,8 +187,9 @@ export class GroupConsumer {
           await this.#client.commit(points.map(({ o, point }) => ({ topic: o.topic, partition: o.partition, offset: String(point) })))
           for (const { o, point } of points) o.committed = point
         } catch (err) {
-          // The partitions may have moved to another member; what it commits is its own business.
-          this.hooks.error(new SeamError('ERR_TRANSPORT', `committing offsets of ${points.map(({ o }) => `${o.topic}/${o.partition}`).join(', ')} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }))
+          // The partitions may have moved to another member; what it commits is its own business. A requester's
+          // reply consumer commits only so that a rejoin resumes where it was: the next acknowledgement tries again.
+          if (this.hooks.accept === undefined) this.hooks.error(new SeamError('ERR_TRANSPORT', `committing offsets of ${points.map(({ o }) => `${o.topic}/${o.partition}`).join(', ')} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err }))
         }
       } while (this.#commitAgain)
     } finally {
