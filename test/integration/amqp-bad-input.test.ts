@@ -5,14 +5,13 @@
  * goes on consuming. Against the real RabbitMQ; nothing is mocked.
  */
 import { encode } from '@msgpack/msgpack'
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import type amqplib from 'amqplib'
 import * as t from 'io-ts'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen, type SeamErrorCode, type Server } from '../../src/index.js'
 import { closedPort, silentServer } from '../helpers/silent-server.js'
+import { LIBRARY_ENTRY, withoutPackage } from '../helpers/missing-module.js'
 import { closedAfterEach, collectErrors, rejection, waitFor } from '../helpers.js'
 import { loadAmqplib } from '../../src/transports/amqp/client.js'
 import { AMQP_URL, freshQueue, rawAmqp, useRabbit } from '../helpers/amqp.js'
@@ -269,33 +268,18 @@ describe('amqp: what plain publishers put on the queue', () => {
 
 describe('amqp: amqplib not installed', () => {
   it('connect rejects with ERR_TRANSPORT saying npm install amqplib', async () => {
-    const root = fileURLToPath(new URL('../..', import.meta.url))
-    const hooks = new URL('../helpers/no-amqplib-hooks.mjs', import.meta.url).href
-    const entry = new URL('../../src/index.ts', import.meta.url).href
     const target = brokerUrl(`?queue=${freshQueue('no-lib')}`)
     const script = [
-      `import { connect } from ${JSON.stringify(entry)}`,
+      `import { connect } from ${JSON.stringify(LIBRARY_ENTRY)}`,
       'let out',
       `try { const c = await connect(${JSON.stringify(target)}, { connectTimeoutMs: 2000 }); await c.close(); out = { resolved: true } }`,
       'catch (e) { out = { name: e.name, code: e.code, retriable: e.retriable, message: e.message, cause: e.cause?.code } }',
       'console.log(JSON.stringify(out))',
     ].join('\n')
-    const register = `data:text/javascript,import{register}from'node:module';register(${JSON.stringify(hooks)})`
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', register, '--input-type=module', '--eval', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()))
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
-    let overran = false
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-    const guard = setTimeout(() => {
-      overran = true
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
-    }, 15_000)
-    const exitCode = await exited.finally(() => clearTimeout(guard))
+    const { exitCode, overran, stderr, last } = await withoutPackage('amqplib', script)
     expect(overran, `the child ran over 15 s; stderr: ${stderr}`).toBe(false)
     expect(exitCode, stderr).toBe(0)
-    const result = JSON.parse(stdout.trim().split('\n').pop() as string) as Record<string, unknown>
+    const result = last as Record<string, unknown>
     expect(result).toMatchObject({ name: 'SeamError', code: 'ERR_TRANSPORT', retriable: false, cause: 'ERR_MODULE_NOT_FOUND' })
     expect(result.message).toContain('npm install amqplib')
   }, 20_000)

@@ -6,14 +6,13 @@
  * never mocked.
  */
 import { encode } from '@msgpack/msgpack'
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import type { IHeaders } from 'kafkajs'
 import * as t from 'io-ts'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen, type RegistryStats, type SeamErrorCode, type Server } from '../../src/index.js'
 import { closedPort, silentServer } from '../helpers/silent-server.js'
+import { LIBRARY_ENTRY, withoutPackage } from '../helpers/missing-module.js'
 import { closedAfterEach, collectErrors, rejection, waitFor, within } from '../helpers.js'
 import { fastKafka, freshGroup, freshTopic, kafkaBrokers, kafkaUrl, useKafka } from '../helpers/kafka.js'
 import { produceRaw, readRaw } from '../helpers/kafka-raw.js'
@@ -186,12 +185,9 @@ describe('kafka: records a plain producer puts on the topic', () => {
 
 describe('kafka: kafkajs not installed', () => {
   it('connect and listen reject with ERR_TRANSPORT saying npm install kafkajs', async () => {
-    const root = fileURLToPath(new URL('../..', import.meta.url))
-    const hooks = new URL('../helpers/no-kafkajs-hooks.mjs', import.meta.url).href
-    const entry = new URL('../../src/index.ts', import.meta.url).href
     const target = `${kafkaUrl()}/${freshTopic()}`
     const script = [
-      `import { connect, listen } from ${JSON.stringify(entry)}`,
+      `import { connect, listen } from ${JSON.stringify(LIBRARY_ENTRY)}`,
       'const out = []',
       `for (const open of [() => connect(${JSON.stringify(target)}, { connectTimeoutMs: 2000 }), () => listen(${JSON.stringify(`${target}?group=g`)}, { connectTimeoutMs: 2000 })]) {`,
       '  try { const c = await open(); await c.close(); out.push({ resolved: true }) }',
@@ -199,22 +195,10 @@ describe('kafka: kafkajs not installed', () => {
       '}',
       'console.log(JSON.stringify(out))',
     ].join('\n')
-    const register = `data:text/javascript,import{register}from'node:module';register(${JSON.stringify(hooks)})`
-    const child = spawn(process.execPath, ['--import', 'tsx', '--import', register, '--input-type=module', '--eval', script], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()))
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()))
-    let overran = false
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
-    const guard = setTimeout(() => {
-      overran = true
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
-    }, 15_000)
-    const exitCode = await exited.finally(() => clearTimeout(guard))
+    const { exitCode, overran, stderr, last } = await withoutPackage('kafkajs', script)
     expect(overran, `the child ran over 15 s; stderr: ${stderr}`).toBe(false)
     expect(exitCode, stderr).toBe(0)
-    const results = JSON.parse(stdout.trim().split('\n').pop() as string) as Record<string, unknown>[]
+    const results = last as Record<string, unknown>[]
     expect(results).toHaveLength(2)
     for (const result of results) {
       expect(result).toMatchObject({ name: 'SeamError', code: 'ERR_TRANSPORT', retriable: false, cause: 'ERR_MODULE_NOT_FOUND' })
