@@ -19,6 +19,7 @@ import { deleteQueue, freshQueue, rawOneWay, type Load, type Variant } from './a
 import { InFlight, finished } from './amqp-window.js'
 import { ItemMsg, item } from './payload.js'
 import type { Row } from './report.js'
+import { rounds } from './measure.js'
 import { medianRound } from './stats.js'
 
 const URL_DEFAULT = 'amqp://guest:guest@127.0.0.1:5672'
@@ -81,15 +82,7 @@ async function compareVariant(base: string, variant: Variant): Promise<Row> {
   const warm = { ...LOAD, n: LOAD.n / 4 }
   await oursOneWay(base, variant, warm)
   await rawOneWay(base, variant, warm)
-  const ours: number[] = []
-  const raw: number[] = []
-  // As measure.ts does for the other benches: whoever goes first alternates, so a slow spell hits both sides alike.
-  for (let round = 0; round < ROUNDS; round++) {
-    const oursFirst = round % 2 === 0
-    if (oursFirst) ours.push(await oursOneWay(base, variant, LOAD))
-    raw.push(await rawOneWay(base, variant, LOAD))
-    if (!oursFirst) ours.push(await oursOneWay(base, variant, LOAD))
-  }
+  const [ours, raw] = await rounds([oursOneWay, rawOneWay], ROUNDS, (side) => side(base, variant, LOAD))
   return { name: `amqp one-way typed, ~100 B msgpack, ${variant.name}`, ...medianRound(ours, raw), unit: 'msg/s', higherIsBetter: true }
 }
 

@@ -81,7 +81,7 @@ export interface CompareOptions {
  * spell or the previous round's leftovers (garbage, a cold cache) then fall on
  * each side equally often.
  */
-async function rounds<S, T>(sides: readonly [S, S], count: number, measure: (side: S) => Promise<T>): Promise<[T[], T[]]> {
+export async function rounds<S, T>(sides: readonly [S, S], count: number, measure: (side: S) => Promise<T>): Promise<[T[], T[]]> {
   const out: [T[], T[]] = [[], []]
   for (let round = 0; round < count; round++) {
     for (const s of round % 2 === 0 ? [0, 1] : [1, 0]) out[s as 0 | 1].push(await measure(sides[s as 0 | 1]))

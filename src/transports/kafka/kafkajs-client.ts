@@ -107,9 +107,20 @@ function withRetriable(err: unknown): Error & { retriable: boolean } {
 }
 
 /** kafkajs gives header values as bytes, strings or lists of them; one value each, as bytes. */
-function headerBytes(headers: KjsMessage['headers']): Record<string, Buffer | undefined> {
+const NO_HEADERS: Readonly<Record<string, Buffer | undefined>> = Object.freeze({})
+
+function headerBytes(headers: KjsMessage['headers']): Readonly<Record<string, Buffer | undefined>> {
+  if (headers === undefined) return NO_HEADERS
+  // kafkajs decodes every fetched header to one Buffer: then its object is already the shape, and no copy is made per record.
+  let plain = true
+  for (const name in headers) {
+    if (!Buffer.isBuffer(headers[name])) {
+      plain = false
+      break
+    }
+  }
+  if (plain) return headers as Record<string, Buffer>
   const out: Record<string, Buffer | undefined> = {}
-  if (headers === undefined) return out
   for (const [name, value] of Object.entries(headers)) {
     const one = Array.isArray(value) ? value[value.length - 1] : value
     out[name] = one === undefined ? undefined : Buffer.isBuffer(one) ? one : Buffer.from(one)
