@@ -87,11 +87,18 @@ export interface ConsumerSettings {
   readonly heartbeatIntervalMs: number
   /** How long a fetch waits when there is nothing to read. */
   readonly maxWaitTimeMs: number
+  /**
+   * Where to read an assigned partition from, overriding the group's commit
+   * and `fromBeginning`, on every (re)join; undefined: the group decides.
+   */
+  readonly position?: ((p: TopicPartition) => string | undefined) | undefined
 }
 
 export interface KafkaClient {
   /** Topics that exist of `topics`, asked of the cluster. */
   existingTopics(topics: readonly string[]): Promise<Set<string>>
+  /** Each partition's end: the offset the next record will get. */
+  endOffsets(topic: string): Promise<PartitionOffset[]>
   producer(): Promise<ProducerClient>
   consumer(settings: ConsumerSettings): ConsumerClient
   close(): Promise<void>

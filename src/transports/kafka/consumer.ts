@@ -15,6 +15,8 @@ export interface ConsumerHooks {
   deadLetter(record: IncomingRecord, reason: SeamError | undefined): Promise<void>
   /** Only records that pass are delivered (a requester's replies on a shared reply topic). */
   accept?(replyFor: string | undefined): boolean
+  /** Every record fetched, passed or not (a reply consumer keeps its own position). */
+  seen?(record: IncomingRecord): void
   error(err: SeamError): void
 }
 
@@ -146,6 +148,7 @@ export class GroupConsumer {
     if (offsets === undefined) return
     for (const r of records) {
       if (this.#stopped || !offsets.owned || stale()) return
+      this.hooks.seen?.(r)
       let envelope: Envelope | undefined
       let broken: BrokenEnvelope | undefined
       try {

@@ -34,6 +34,7 @@ interface KjsConsumer {
   subscribe(o: { topics: string[]; fromBeginning: boolean }): Promise<void>
   run(o: { autoCommit: boolean; eachBatchAutoResolve: boolean; eachBatch(p: KjsEachBatch): Promise<void> }): Promise<void>
   commitOffsets(o: { topic: string; partition: number; offset: string }[]): Promise<void>
+  seek(o: { topic: string; partition: number; offset: string }): void
   disconnect(): Promise<void>
   on(event: string, listener: (e: { payload: Record<string, unknown> }) => void): () => void
   events: { GROUP_JOIN: string; CRASH: string; FETCH: string }
@@ -46,6 +47,7 @@ interface KjsProducer {
 interface KjsAdmin {
   connect(): Promise<void>
   listTopics(): Promise<string[]>
+  fetchTopicOffsets(topic: string): Promise<{ partition: number; high: string }[]>
   disconnect(): Promise<void>
 }
 interface Kjs {
@@ -160,7 +162,12 @@ class KjsConsumerClient implements ConsumerClient {
     })
     c.on(c.events.GROUP_JOIN, (e) => {
       const assignment = (e.payload.memberAssignment ?? {}) as Record<string, number[]>
-      h.assigned(Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((partition) => ({ topic, partition }))))
+      const partitions = Object.entries(assignment).flatMap(([topic, ps]) => ps.map((partition) => ({ topic, partition })))
+      for (const p of partitions) {
+        const offset = this.s.position?.(p)
+        if (offset !== undefined) c.seek({ topic: p.topic, partition: p.partition, offset })
+      }
+      h.assigned(partitions)
       joined()
     })
     c.on(c.events.CRASH, (e) => {
@@ -252,6 +259,17 @@ class KjsClient implements KafkaClient {
       return new Set(topics.filter((t) => all.has(t)))
     } finally {
       // Not awaited: kafkajs closes a connection only once its requests are answered or time out (requestTimeout, 30 s), and connectTimeoutMs bounds this call.
+      void admin.disconnect().catch(() => undefined)
+    }
+  }
+
+  async endOffsets(topic: string): Promise<{ topic: string; partition: number; offset: string }[]> {
+    const admin = this.lookups.admin()
+    try {
+      await within(admin.connect(), this.s.connectTimeoutMs, `connecting to ${this.s.brokers.join(',')}`)
+      const ends = await within(admin.fetchTopicOffsets(topic), this.s.connectTimeoutMs, `reading where topic "${topic}" ends`)
+      return ends.map((e) => ({ topic, partition: e.partition, offset: e.high }))
+    } finally {
       void admin.disconnect().catch(() => undefined)
     }
   }

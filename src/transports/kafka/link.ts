@@ -4,7 +4,7 @@ import { SeamError } from '../../channel/errors.js'
 import { newId } from '../../channel/id.js'
 import { sleep } from '../../channel/timers.js'
 import type { Delivery, LinkSink, RouteOptions, TransportFeatures, TransportLink } from '../../channel/transport.js'
-import type { IncomingRecord, KafkaClient } from './client.js'
+import type { IncomingRecord, KafkaClient, TopicPartition } from './client.js'
 import { GroupConsumer } from './consumer.js'
 import type { ResolvedKafkaOptions } from './options.js'
 import { BatchingProducer } from './producer.js'
@@ -66,14 +66,17 @@ export class KafkaLink implements TransportLink {
             : // Replies: a group of its own, so this requester sees every partition; only replies addressed to it pass.
               { groupId: `${o.clientId}.replies.${link.#requester}`, topics: [o.replyTopic], fromBeginning: false, accept: (replyFor: string | undefined) => replyFor === link.#requester }
       if (consume !== undefined) {
+        // A requester reads its reply topic from where it ended before connect resolved, and after a rejoin from where it
+        // got to: its group has no commits worth trusting, and "latest" at a rejoin would skip the replies in between.
+        const position = role.kind === 'connect' && o.replyTopic !== undefined ? replyPositions(await kafka.endOffsets(o.replyTopic), link) : undefined
         link.#consumer = new GroupConsumer(
           kafka,
-          { groupId: consume.groupId, topics: consume.topics, fromBeginning: consume.fromBeginning, sessionTimeoutMs: o.sessionTimeoutMs, heartbeatIntervalMs: o.heartbeatIntervalMs, maxWaitTimeMs: o.maxWaitTimeMs },
+          { groupId: consume.groupId, topics: consume.topics, fromBeginning: consume.fromBeginning, sessionTimeoutMs: o.sessionTimeoutMs, heartbeatIntervalMs: o.heartbeatIntervalMs, maxWaitTimeMs: o.maxWaitTimeMs, position },
           {
             deliver: (d) => link.#deliver(d),
             deadLetter: (record, reason) => link.#deadLetter(record, reason),
             error: (err) => link.#sink?.error(err),
-            ...(consume.accept === undefined ? {} : { accept: consume.accept }),
+            ...(consume.accept === undefined ? {} : { accept: consume.accept, seen: (r: IncomingRecord) => void link.replyRead.set(r.partition, Number(r.offset) + 1) }),
           },
           o.reconnect,
         )
@@ -157,6 +160,9 @@ export class KafkaLink implements TransportLink {
     }
   }
 
+  /** The offset after the last reply record read, per partition of the reply topic. */
+  readonly replyRead = new Map<number, number>()
+
   #deliver(d: Delivery): void {
     if (this.#sink === undefined) this.#early.push(d)
     else this.#sink.deliver(d)
@@ -165,5 +171,14 @@ export class KafkaLink implements TransportLink {
   #status(state: 'down' | 'up', cause?: SeamError): void {
     if (this.#sink === undefined) this.#early.push({ status: state, cause })
     else this.#sink.status(state, cause)
+  }
+}
+
+/** Where a requester's reply consumer reads each partition from: after what it read, else the end seen at connect. */
+function replyPositions(ends: readonly { partition: number; offset: string }[], link: KafkaLink): (p: TopicPartition) => string | undefined {
+  const start = new Map(ends.map((e) => [e.partition, e.offset]))
+  return (p) => {
+    const read = link.replyRead.get(p.partition)
+    return read === undefined ? start.get(p.partition) : String(read)
   }
 }
