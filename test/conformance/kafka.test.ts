@@ -1,5 +1,5 @@
 import { connect, listen } from '../../src/index.js'
-import { fastKafka, freshGroup, freshTopic, kafkaUrl, replyTopic, useKafka } from '../helpers/kafka.js'
+import { fastKafka, freshGroup, freshTopic, kafkaUrl, replyTopic, useKafka, withoutTornFetches } from '../helpers/kafka.js'
 import { runConformance } from './suite.js'
 
 useKafka()
@@ -9,8 +9,8 @@ runConformance({
   features: { reply: true, connected: false, persistent: true, orderingByKey: true, orderedWithoutKey: false, redelivery: true },
   async pair(serverOptions, clientOptions) {
     const topic = freshTopic()
-    const server = await listen(`${kafkaUrl()}/${topic}?group=${freshGroup()}&fromBeginning=true`, { ...serverOptions, kafka: fastKafka })
-    const client = await connect(`${kafkaUrl()}/${topic}?replyTopic=${replyTopic()}`, { ...clientOptions, kafka: fastKafka })
+    const server = await listen(`${kafkaUrl()}/${topic}?group=${freshGroup()}&fromBeginning=true`, { ...withoutTornFetches(serverOptions), kafka: fastKafka })
+    const client = await connect(`${kafkaUrl()}/${topic}?replyTopic=${replyTopic()}`, { ...withoutTornFetches(clientOptions), kafka: fastKafka })
     return { server, client }
   },
   // No competing consumer: the test broker shares every partition with a member that joins a group late (~27 s).

@@ -13,8 +13,8 @@ import { beforeAll, describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen, type RegistryStats, type SeamErrorCode, type Server } from '../../src/index.js'
 import { closedPort, silentServer } from '../helpers/silent-server.js'
 import { LIBRARY_ENTRY, withoutPackage } from '../helpers/missing-module.js'
-import { closedAfterEach, collectErrors, rejection, waitFor, within } from '../helpers.js'
-import { fastKafka, freshGroup, freshTopic, kafkaBrokers, kafkaUrl, useKafka } from '../helpers/kafka.js'
+import { closedAfterEach, rejection, waitFor, within } from '../helpers.js'
+import { fastKafka, freshGroup, freshTopic, kafkaBrokers, kafkaUrl, useKafka, kafkaErrors } from '../helpers/kafka.js'
 import { produceRaw, readRaw } from '../helpers/kafka-raw.js'
 
 useKafka()
@@ -23,10 +23,10 @@ const open = closedAfterEach()
 const Ping = defineMessage('kafka-bad.Ping', t.type({ seq: t.number }))
 
 /** A listener on a fresh topic that records what its Ping handler got and what it reported. */
-async function listener(): Promise<{ topic: string; group: string; server: Server; got: number[]; registry: Registry; errors: ReturnType<typeof collectErrors> }> {
+async function listener(): Promise<{ topic: string; group: string; server: Server; got: number[]; registry: Registry; errors: ReturnType<typeof kafkaErrors> }> {
   const topic = freshTopic()
   const group = freshGroup()
-  const errors = collectErrors()
+  const errors = kafkaErrors()
   const got: number[] = []
   const registry = new Registry({ onError: errors.onError })
   registry.on(Ping, (ping) => void got.push(ping.seq))
@@ -57,7 +57,7 @@ describe('kafka: a topic that does not exist', () => {
 
   it('send({ to }) an unknown topic rejects with ERR_TRANSPORT naming it; the channel goes on sending', async () => {
     const { topic, got } = await listener()
-    const errors = collectErrors()
+    const errors = kafkaErrors()
     const client = await connect(`${kafkaUrl()}/${topic}`, { onError: errors.onError, kafka: fastKafka })
     open.push(client)
     const missing = nope()

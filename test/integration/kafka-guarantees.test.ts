@@ -12,8 +12,8 @@ import { fileURLToPath } from 'node:url'
 import * as t from 'io-ts'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen, type Channel, type ListenOptions, type Server } from '../../src/index.js'
-import { closedAfterEach, collectErrors, sleep, waitFor, within } from '../helpers.js'
-import { fastKafka, freshGroup, freshTopic, kafkaUrl, PARTITIONS, rawKafka, useKafka } from '../helpers/kafka.js'
+import { closedAfterEach, sleep, waitFor, within } from '../helpers.js'
+import { fastKafka, freshGroup, freshTopic, kafkaUrl, PARTITIONS, rawKafka, useKafka, kafkaErrors } from '../helpers/kafka.js'
 import { appendMarkers, partitionOf, readToMarkers, type ReadRecord } from '../helpers/kafka-markers.js'
 
 useKafka()
@@ -88,7 +88,7 @@ describe('kafka guarantees', () => {
     let sameKeyOverlaps = 0
     let maxRunning = 0
     let maxSamePartition = 0
-    const { errors, onError } = collectErrors()
+    const { errors, onError } = kafkaErrors()
     const registry = new Registry({ onError })
     registry.on(Work, async ({ key, seq }) => {
       if (running.has(key)) sameKeyOverlaps++
@@ -147,7 +147,7 @@ describe('kafka guarantees', () => {
     expect(byChild.size).toBeLessThan(total)
 
     const again: number[] = []
-    const { errors, onError } = collectErrors()
+    const { errors, onError } = kafkaErrors()
     const registry = new Registry({ onError })
     registry.on(Seq, ({ seq }) => void again.push(seq))
     await server(topic, group, { registry, onError })
@@ -172,7 +172,7 @@ describe('kafka guarantees', () => {
     expect(slowMs).toBeGreaterThan(fastKafka.sessionTimeoutMs + 3000)
     const starts: { who: string; seq: number }[] = []
     const ends: { who: string; seq: number; ms: number }[] = []
-    const { errors, onError } = collectErrors()
+    const { errors, onError } = kafkaErrors()
     const member = (who: string): Registry => {
       const registry = new Registry({ onError })
       registry.on(Seq, async ({ seq }) => {
@@ -204,7 +204,7 @@ describe('kafka guarantees', () => {
     const group = freshGroup()
     const keys = ['k0', 'k1', 'k2', 'k3']
     const handled = new Map<string, number[]>(keys.map((k) => [k, []]))
-    const { errors, onError } = collectErrors()
+    const { errors, onError } = kafkaErrors()
     const registry = new Registry({ onError })
     registry.on(Work, ({ key, seq }) => void handled.get(key)?.push(seq))
     const [s, client] = await Promise.all([server(topic, group, { registry, onError }), sender(topic)])
@@ -243,7 +243,7 @@ describe('kafka guarantees', () => {
     const otherPartitions = candidates.filter((k) => partitionOf(k, PARTITIONS.topic) !== poisonPartition).slice(0, 3)
     const attempts: number[] = []
     const handled: { key: string; seq: number; at: number }[] = []
-    const { errors, onError } = collectErrors()
+    const { errors, onError } = kafkaErrors()
     const registry = new Registry({ retries: 2, backoffMs: 200, failed: 'dead-letter', deadLetter, onError })
     registry.on(Work, ({ key, seq }) => {
       if (key === 'poison' && seq === 0) {
@@ -293,7 +293,7 @@ describe('kafka guarantees', () => {
     let closer: 'a' | 'b' | undefined
     const gates = new Map<number, { open: () => void; opened: Promise<void> }>()
     let holding = 0
-    const errors = { a: collectErrors(), b: collectErrors() }
+    const errors = { a: kafkaErrors(), b: kafkaErrors() }
     const member = (who: 'a' | 'b'): Registry => {
       const registry = new Registry({ onError: errors[who].onError })
       registry.on(Work, async ({ key, seq }) => {

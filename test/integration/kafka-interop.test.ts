@@ -9,8 +9,8 @@ import type { KafkaMessage } from 'kafkajs'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, json, listen, type Channel, type ConnectOptions, type HandlerContext } from '../../src/index.js'
-import { closedAfterEach, collectErrors, rejection, sleep, waitFor } from '../helpers.js'
-import { fastKafka, fastMember, freshGroup, freshTopic, kafkaUrl, rawKafka, replyTopic, useKafka } from '../helpers/kafka.js'
+import { closedAfterEach, rejection, sleep, waitFor } from '../helpers.js'
+import { fastKafka, fastMember, freshGroup, freshTopic, kafkaUrl, rawKafka, replyTopic, useKafka, kafkaErrors } from '../helpers/kafka.js'
 import { headerText, produceRaw, readRaw } from '../helpers/kafka-raw.js'
 
 useKafka()
@@ -34,9 +34,9 @@ interface Seen {
 }
 
 /** A listener on `topic` (a fresh group, from the start) whose Order handler records what it saw. */
-async function orders(topic: string): Promise<{ seen: Seen[]; errors: ReturnType<typeof collectErrors> }> {
+async function orders(topic: string): Promise<{ seen: Seen[]; errors: ReturnType<typeof kafkaErrors> }> {
   const seen: Seen[] = []
-  const errors = collectErrors()
+  const errors = kafkaErrors()
   const registry = new Registry({ onError: errors.onError })
   registry.on(Order, (value, ctx) => void seen.push({ value, ctx }))
   open.push(await listen(`${kafkaUrl()}/${topic}?group=${freshGroup()}&fromBeginning=true`, { registry, onError: errors.onError, kafka: fastKafka }))
@@ -162,7 +162,7 @@ describe('kafka interop: what a plain producer produces, as listen() handles it'
       },
     })
 
-    const errors = collectErrors()
+    const errors = kafkaErrors()
     const requester = await client(`${kafkaUrl()}/${topic}?replyTopic=${reply}`, { onError: errors.onError })
     await expect(requester.request(Ping, { seq: 21 }, { expect: Pong, timeoutMs: 10_000 })).resolves.toEqual({ seq: 42 })
     expect(requests).toHaveLength(1)
@@ -176,7 +176,7 @@ describe('kafka interop: requests over one reply topic shared by two requesters'
   it('each gets only its own replies, with no onError about the other one’s; a timed-out request still times out, and its late reply is reported to its own requester only', async () => {
     const topic = freshTopic()
     const reply = replyTopic()
-    const serverErrors = collectErrors()
+    const serverErrors = kafkaErrors()
     const registry = new Registry({ onError: serverErrors.onError })
     registry.register(Pong)
     registry.on(Ping, async (ping, ctx) => {
@@ -189,8 +189,8 @@ describe('kafka interop: requests over one reply topic shared by two requesters'
     })
     open.push(await listen(`${kafkaUrl()}/${topic}?group=${freshGroup()}&fromBeginning=true`, { registry, onError: serverErrors.onError, kafka: fastKafka }))
     const url = `${kafkaUrl()}/${topic}?replyTopic=${reply}`
-    const ea = collectErrors()
-    const eb = collectErrors()
+    const ea = kafkaErrors()
+    const eb = kafkaErrors()
     const [a, b] = await Promise.all([client(url, { onError: ea.onError }), client(url, { onError: eb.onError })])
 
     const seqs = Array.from({ length: 20 }, (_, i) => i + 1)

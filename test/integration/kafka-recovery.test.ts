@@ -12,8 +12,8 @@
 import * as t from 'io-ts'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen, type Channel, type ConnectOptions, type SeamError } from '../../src/index.js'
-import { closedAfterEach, collectErrors, rejection, sleep, waitFor, within } from '../helpers.js'
-import { fastKafka, freshGroup, startKafka, type KafkaBroker } from '../helpers/kafka.js'
+import { closedAfterEach, rejection, sleep, waitFor, within } from '../helpers.js'
+import { fastKafka, freshGroup, startKafka, type KafkaBroker, kafkaErrors } from '../helpers/kafka.js'
 
 const Ping = defineMessage('kafka-recovery.Ping', t.type({ seq: t.number }))
 
@@ -56,7 +56,7 @@ async function kill(b: KafkaBroker): Promise<void> {
 const kafka = { ...fastKafka, reconnect: { initialDelayMs: 100, maxDelayMs: 500 } }
 
 async function sender(url: string, options: ConnectOptions = {}): Promise<{ channel: Channel; states: { state: 'up' | 'down'; cause: SeamError | undefined }[]; errors: SeamError[] }> {
-  const errors = collectErrors()
+  const errors = kafkaErrors()
   const channel = await connect(url, { onError: errors.onError, kafka, connectTimeoutMs: 5000, ...options })
   open.push(channel)
   const states: { state: 'up' | 'down'; cause: SeamError | undefined }[] = []
@@ -74,7 +74,7 @@ function tracked<T>(p: Promise<T>): { promise: Promise<T>; settled: () => boolea
 }
 
 async function receiver(url: string): Promise<{ got: number[]; errors: SeamError[] }> {
-  const errors = collectErrors()
+  const errors = kafkaErrors()
   const got: number[] = []
   const registry = new Registry({ onError: errors.onError })
   registry.on(Ping, (ping) => void got.push(ping.seq))
