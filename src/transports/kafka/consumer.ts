@@ -69,12 +69,20 @@ class KafkaDelivery implements Delivery {
  * {@link PartitionOffsets}). Fetching waits while the channel's window is
  * full, heartbeating meanwhile, so neither memory nor a long handler costs
  * the membership. A consumer the client gave up on is started again with
- * capped backoff.
+ * capped backoff, and reads each partition it gets back from where it was.
  */
 export class GroupConsumer {
   #client: ConsumerClient | undefined
   /** This member's partitions in the current generation; a delivery of any other is not committed. */
   #owned = new Map<string, PartitionOffsets>()
+  /**
+   * The partitions of a consumer that crashed, until the one started again
+   * joins: their fetched records are still being handled here, so a
+   * partition this member gets back is read on from after them (not from
+   * the last commit, which would hand them to the handlers twice) and their
+   * offsets are committed once done.
+   */
+  #carried = new Map<string, PartitionOffsets>()
   #paused = false
   #resume: (() => void) | undefined
   #stopped = false
@@ -92,7 +100,8 @@ export class GroupConsumer {
 
   /** Joins the group; resolves once partitions are assigned. */
   async start(): Promise<void> {
-    const client = this.kafka.consumer(this.settings)
+    const own = this.settings.position
+    const client = this.kafka.consumer({ ...this.settings, position: (p) => own?.(p) ?? this.#carried.get(key(p))?.next?.toString() })
     this.#client = client
     await client.start({
       batch: (records, heartbeat, stale) => this.#batch(records, heartbeat, stale),
@@ -133,6 +142,10 @@ export class GroupConsumer {
     offsets.done(offset)
     if (!offsets.owned) return
     this.#dirty.add(offsets)
+    this.#commitSoon()
+  }
+
+  #commitSoon(): void {
     if (this.#committing === undefined) this.#committing = Promise.resolve().then(() => this.#commit())
     else this.#commitAgain = true
   }
@@ -170,12 +183,22 @@ export class GroupConsumer {
   }
 
   #assigned(partitions: readonly TopicPartition[]): void {
-    // A new generation: offsets of the old one are never committed again, even for partitions kept.
+    // A new generation: offsets of the old one are never committed again, even for partitions kept (kafkajs fetches
+    // their records again from the last commit). Only partitions carried over this member's own restart go on.
     for (const o of this.#owned.values()) o.owned = false
     const owned = new Map<string, PartitionOffsets>()
-    for (const p of partitions) owned.set(key(p), new PartitionOffsets(p.topic, p.partition))
-    this.#owned = owned
     this.#dirty.clear()
+    for (const p of partitions) {
+      const carried = this.#carried.get(key(p))
+      if (carried !== undefined) {
+        carried.owned = true
+        this.#dirty.add(carried)
+      }
+      owned.set(key(p), carried ?? new PartitionOffsets(p.topic, p.partition))
+    }
+    this.#carried.clear()
+    this.#owned = owned
+    if (this.#dirty.size > 0) this.#commitSoon()
   }
 
   async #commit(): Promise<void> {
@@ -203,7 +226,9 @@ export class GroupConsumer {
   #crashed(client: ConsumerClient, error: Error, restarting: boolean): void {
     this.hooks.error(new SeamError('ERR_TRANSPORT', `the Kafka consumer of group "${this.settings.groupId}" failed (${error.message}); ${restarting ? 'it restarts' : 'starting it again'}`, { cause: error }))
     if (restarting || this.#stopped) return
+    // Not committed through the next client before it joined: the partitions may be another member's by then.
     for (const o of this.#owned.values()) o.owned = false
+    this.#carried = this.#owned
     this.#owned = new Map()
     void (async () => {
       await client.close()

@@ -48,6 +48,11 @@ export class PartitionOffsets {
     }
   }
 
+  /** The offset after the last fetched, or undefined when nothing was. */
+  get next(): number | undefined {
+    return this.#next
+  }
+
   /** The offset to commit (the first not done, or after the last fetched), or undefined when nothing was fetched. */
   get commitPoint(): number | undefined {
     return this.#head < this.#pending.length ? this.#pending[this.#head] : this.#next
