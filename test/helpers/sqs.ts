@@ -8,7 +8,7 @@
  * deleted after the test.
  */
 import { randomBytes } from 'node:crypto'
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs'
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs'
 import { startFauxqs } from 'fauxqs'
 import { afterAll, afterEach, beforeAll } from 'vitest'
 
@@ -121,4 +121,30 @@ export function rawSqs(): SQSClient {
 /** The endpoint this file's tests use. */
 export function sqsEndpoint(): string {
   return current('sqsEndpoint').endpoint
+}
+
+/** Messages visible and in flight on `q`, as SQS counts them. */
+export async function queueCounts(q: TestQueue): Promise<{ visible: number; inFlight: number }> {
+  const { Attributes: a } = await rawSqs().send(new GetQueueAttributesCommand({ QueueUrl: q.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }))
+  return { visible: Number(a?.ApproximateNumberOfMessages), inFlight: Number(a?.ApproximateNumberOfMessagesNotVisible) }
+}
+
+/** Resolves once `check()` resolves true, asking every 20 ms; fails naming `what` after `ms`. */
+export async function eventually(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
+}
+
+/** Receives from `q` with a plain SDK consumer (every attribute, nothing deleted) until `n` messages came, for at most `timeoutMs`. */
+export async function receiveRaw(q: TestQueue, n: number, timeoutMs: number): Promise<Message[]> {
+  const got: Message[] = []
+  const deadline = Date.now() + timeoutMs
+  while (got.length < n && Date.now() < deadline) {
+    const out = await rawSqs().send(new ReceiveMessageCommand({ QueueUrl: q.url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ['All'], MessageSystemAttributeNames: ['All'] }))
+    got.push(...(out.Messages ?? []))
+  }
+  return got
 }

@@ -58,6 +58,8 @@ export function loadSdk(): Promise<SdkModule> {
 const SYSTEM_ATTRIBUTES = ['ApproximateReceiveCount', 'SentTimestamp', 'MessageGroupId', 'MessageDeduplicationId']
 const ALL = ['All']
 const NONE: Readonly<Record<string, never>> = Object.freeze({})
+// A request on a connection that went silent fails after this long (a long poll waits at most 20 s of it).
+const REQUEST_TIMEOUT_MS = 30_000
 
 /** Entry ids are the entries' indexes: short, and a failure maps back without a lookup table. */
 function failures(list: unknown): EntryFailure[] {
@@ -130,7 +132,7 @@ export const awsClient: ClientFactory = async (s: ClientSettings) => {
   const sdk = await loadSdk()
   const config: Record<string, unknown> = {
     // A connection that cannot be made fails within connectTimeoutMs; a long poll may take its full wait.
-    requestHandler: { connectionTimeout: s.connectTimeoutMs, httpAgent: { keepAlive: true, maxSockets: s.maxSockets }, httpsAgent: { keepAlive: true, maxSockets: s.maxSockets } },
+    requestHandler: { connectionTimeout: s.connectTimeoutMs, requestTimeout: REQUEST_TIMEOUT_MS, httpAgent: { keepAlive: true, maxSockets: s.maxSockets }, httpsAgent: { keepAlive: true, maxSockets: s.maxSockets } },
   }
   if (s.region !== undefined) config.region = s.region
   if (s.endpoint !== undefined) config.endpoint = s.endpoint

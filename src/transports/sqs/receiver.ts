@@ -8,6 +8,11 @@ import { fromMessage } from './message.js'
 import type { QueueInfo } from './queues.js'
 import type { ReceiptCalls } from './receipts.js'
 
+// How much longer than its wait a receive may take before it is given up and tried again.
+const RECEIVE_MARGIN_MS = 10_000
+// How long a short poll that found nothing waits before it asks again.
+const EMPTY_SHORT_POLL_DELAY_MS = 100
+
 /** Settings of a {@link Receiver}. */
 export interface ReceiverSettings {
   /** Receives in flight at once. */
@@ -157,7 +162,9 @@ export class Receiver {
       this.#reserved += max
       let messages: IncomingMessage[]
       try {
-        messages = await this.client.receive(this.queue.url, { max, waitTimeSeconds: this.s.waitTimeSeconds, visibilityTimeout: this.s.visibilityTimeout }, signal)
+        // A long poll on a connection that went silent would wait for ever: it gets its wait and a margin.
+        const bounded = AbortSignal.any([signal, AbortSignal.timeout(this.s.waitTimeSeconds * 1000 + RECEIVE_MARGIN_MS)])
+        messages = await this.client.receive(this.queue.url, { max, waitTimeSeconds: this.s.waitTimeSeconds, visibilityTimeout: this.s.visibilityTimeout }, bounded)
         failures = 0
       } catch (err) {
         if (signal.aborted) return
@@ -167,6 +174,8 @@ export class Receiver {
       } finally {
         this.#reserved -= max
       }
+      // Short polling (waitTimeSeconds 0) on an empty queue would otherwise ask again at once, in a tight loop.
+      if (messages.length === 0 && this.s.waitTimeSeconds === 0) await sleep(EMPTY_SHORT_POLL_DELAY_MS, signal)
       const now = Date.now()
       for (const m of messages) {
         const d = new SqsDelivery(this, m, now)
