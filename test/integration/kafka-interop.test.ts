@@ -50,7 +50,7 @@ async function client(url: string, options: ConnectOptions = {}): Promise<Channe
 }
 
 describe('kafka interop: what connect() produces, as a plain consumer reads it', () => {
-  it('value = the MessagePack body, key = the ordering key, seam-tag and seam-id headers, ts as the record timestamp, user headers as they are', async () => {
+  it('value = the MessagePack body, key = the ordering key, a seam-tag header, ts as the record timestamp, user headers as they are; the id is the record’s place', async () => {
     const topic = freshTopic()
     const { seen, errors } = await orders(topic)
     const sender = await client(`${kafkaUrl()}/${topic}`)
@@ -59,23 +59,23 @@ describe('kafka interop: what connect() produces, as a plain consumer reads it',
     const after = Date.now()
 
     const [rec] = await readRaw(topic, 1, { quietMs: 200 })
-    const message = (rec as { message: KafkaMessage }).message
+    const { message, partition } = rec as { message: KafkaMessage; partition: number }
     expect(message.key?.toString()).toBe('customer-7')
     // The body is the codec's encoded value (price as a string), in MessagePack.
     expect(decode(message.value as Buffer)).toEqual({ id: 'o-1', price: '1250' })
     const headers = headerText(message.headers)
-    // msgpack, the default, goes without seam-ct; the time sent is the record's own timestamp, not a header.
-    expect(headers).toEqual({ tenant: 'acme', trace: 't-9', 'seam-tag': Order.tag, 'seam-id': expect.stringMatching(/.+/) })
+    // msgpack, the default, goes without seam-ct; the time sent is the record's own timestamp, not a header; a one-way record needs no seam-id.
+    expect(headers).toEqual({ tenant: 'acme', trace: 't-9', 'seam-tag': Order.tag })
     const ts = Number(message.timestamp)
     expect(ts).toBeGreaterThanOrEqual(before)
     expect(ts).toBeLessThanOrEqual(after)
 
-    // The same record, as listen() handles it: the headers' id, the record's key and timestamp; seam-* not among the user headers.
+    // The same record, as listen() handles it: its place in the log as the id, the record's key and timestamp; seam-* not among the user headers.
     await waitFor(() => seen.length === 1, 10_000, 'the seam listener to handle the same record')
     const { value, ctx } = seen[0] as Seen
     expect(value).toEqual({ id: 'o-1', price: 1250 })
     expect(ctx.tag).toBe(Order.tag)
-    expect(ctx.id).toBe(headers['seam-id'])
+    expect(ctx.id).toBe(`${topic}/${partition}@${message.offset}`)
     expect(ctx.envelope.key).toBe('customer-7')
     expect(ctx.envelope.ts).toBe(ts)
     expect(ctx.envelope.ct).toBe('application/msgpack')
@@ -83,7 +83,7 @@ describe('kafka interop: what connect() produces, as a plain consumer reads it',
     expect(errors.errors).toEqual([])
   })
 
-  it('a JSON channel says so in seam-ct; without a key the record has none; every record has its own seam-id', async () => {
+  it('a JSON channel says so in seam-ct; without a key the record has none; only a request carries seam-id', async () => {
     const topic = freshTopic()
     const sender = await client(`${kafkaUrl()}/${topic}`, { serde: json })
     await Promise.all([0, 1, 2].map((i) => sender.send(Order, { id: `o-${i}`, price: i })))
@@ -93,7 +93,7 @@ describe('kafka interop: what connect() produces, as a plain consumer reads it',
       expect(message.key).toBeNull()
       expect(headerText(message.headers)['seam-ct']).toBe('application/json')
     }
-    expect(new Set(got.map((r) => headerText(r.message.headers)['seam-id'])).size).toBe(3)
+    expect(got.map((r) => headerText(r.message.headers)['seam-id'])).toEqual([undefined, undefined, undefined])
     expect(got.map((r) => JSON.parse((r.message.value as Buffer).toString('utf8')) as unknown).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)))).toEqual(
       [0, 1, 2].map((i) => ({ id: `o-${i}`, price: String(i) })),
     )
@@ -133,8 +133,8 @@ describe('kafka interop: what a plain producer produces, as listen() handles it'
     expect(packed.ctx.envelope.key).toBeUndefined()
     expect(packed.ctx.envelope.ts).toBe(sentAt)
     expect(packed.ctx.headers).toEqual({ tenant: 'globex' })
-    // A plain producer may leave seam-id out; the envelope still gets one.
-    expect(packed.ctx.id).not.toBe('')
+    // A plain producer may leave seam-id out; the envelope's id is then the record's place in the log.
+    expect(packed.ctx.id).toMatch(new RegExp(`^${topic.replace(/\./g, '\\.')}/[0-3]@\\d+$`))
   })
 
   it('a plain kafkajs service answers request(): seam-reply-to is <reply topic>#<requester>; a reply with seam-corr and seam-reply-for resolves it', async () => {
@@ -167,6 +167,8 @@ describe('kafka interop: what a plain producer produces, as listen() handles it'
     await expect(requester.request(Ping, { seq: 21 }, { expect: Pong, timeoutMs: 10_000 })).resolves.toEqual({ seq: 42 })
     expect(requests).toHaveLength(1)
     expect(requests[0]?.['seam-tag']).toBe(Ping.tag)
+    // A request carries its id: the reply's seam-corr names it.
+    expect(requests[0]?.['seam-id']).toMatch(/.+/)
     expect(requests[0]?.['seam-reply-to']).toMatch(new RegExp(`^${reply.replace(/\./g, '\\.')}#.+$`))
     expect(errors.errors).toEqual([])
   })
