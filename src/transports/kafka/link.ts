@@ -8,7 +8,7 @@ import type { IncomingRecord, KafkaClient, TopicPartition } from './client.js'
 import { GroupConsumer } from './consumer.js'
 import type { ResolvedKafkaOptions } from './options.js'
 import { BatchingProducer } from './producer.js'
-import { parseReplyAddress, replyAddress, toRecord } from './record.js'
+import { H, parseReplyAddress, recordId, replyAddress, toRecord } from './record.js'
 
 const FEATURES: TransportFeatures = Object.freeze({ reply: true, connected: false, persistent: true, orderingByKey: true, orderedWithoutKey: false, redelivery: true })
 
@@ -145,8 +145,8 @@ export class KafkaLink implements TransportLink {
     // Its timestamp too: it carries the envelope's `ts`.
     const record = { key: r.key === null ? undefined : r.key.toString('utf8'), value: r.value ?? Buffer.alloc(0), timestamp: r.timestamp, headers }
     await this.#checkTopics([topic])
-    const tag = r.headers['seam-tag']?.toString('utf8') ?? '(no tag)'
-    await this.#producer.send(topic, record, tag, r.headers['seam-id']?.toString('utf8') ?? `${r.topic}/${r.partition}@${r.offset}`)
+    const tag = r.headers[H.tag]?.toString('utf8') ?? '(no tag)'
+    await this.#producer.send(topic, record, tag, r.headers[H.id]?.toString('utf8') ?? recordId(r))
   }
 
   async #checkTopics(topics: readonly string[]): Promise<void> {
