@@ -8,8 +8,10 @@
 
 /** A record to produce. */
 export interface OutgoingRecord {
-  readonly key: string | undefined
-  readonly value: Buffer
+  /** Text, or bytes passed on untouched (a dead-lettered record's). */
+  readonly key: string | Buffer | undefined
+  /** null: a tombstone, passed on as one when dead-lettered. */
+  readonly value: Buffer | null
   /** Milliseconds since the epoch (the record's CreateTime); the broker's clock when absent. */
   readonly timestamp?: number | undefined
   /** Text, or bytes passed on untouched (a dead-lettered record's). */

@@ -41,7 +41,7 @@ interface KjsConsumer {
 }
 interface KjsProducer {
   connect(): Promise<void>
-  sendBatch(o: { topicMessages: { topic: string; messages: { key?: string; value: Buffer; timestamp?: string; headers: Readonly<Record<string, string | Buffer>> }[] }[]; acks: number; timeout: number }): Promise<unknown>
+  sendBatch(o: { topicMessages: { topic: string; messages: KjsOutgoing[] }[]; acks: number; timeout: number }): Promise<unknown>
   disconnect(): Promise<void>
 }
 interface KjsAdmin {
@@ -212,8 +212,16 @@ class KjsConsumerClient implements ConsumerClient {
   }
 }
 
-function toMessage(r: OutgoingRecord): { key?: string; value: Buffer; timestamp?: string; headers: Readonly<Record<string, string | Buffer>> } {
-  const m: { key?: string; value: Buffer; timestamp?: string; headers: Readonly<Record<string, string | Buffer>> } = { value: r.value, headers: r.headers }
+/** A record as kafkajs produces it. */
+interface KjsOutgoing {
+  key?: string | Buffer
+  value: Buffer | null
+  timestamp?: string
+  headers: Readonly<Record<string, string | Buffer>>
+}
+
+function toMessage(r: OutgoingRecord): KjsOutgoing {
+  const m: KjsOutgoing = { value: r.value, headers: r.headers }
   if (r.key !== undefined) m.key = r.key
   if (r.timestamp !== undefined) m.timestamp = String(r.timestamp)
   return m

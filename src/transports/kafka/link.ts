@@ -142,8 +142,8 @@ export class KafkaLink implements TransportLink {
     const headers: Record<string, string | Buffer> = {}
     for (const [name, value] of Object.entries(r.headers)) if (value !== undefined) headers[name] = value
     if (reason !== undefined) headers[HEADER.reason] = `${reason.code}: ${reason.message}`
-    // Its timestamp too: it carries the envelope's `ts`.
-    const record = { key: r.key === null ? undefined : r.key.toString('utf8'), value: r.value ?? Buffer.alloc(0), timestamp: r.timestamp, headers }
+    // Key and value as bytes, a tombstone as one, and its timestamp too: it carries the envelope's `ts`.
+    const record = { key: r.key ?? undefined, value: r.value, timestamp: r.timestamp, headers }
     await this.#checkTopics([topic])
     const tag = r.headers[H.tag]?.toString('utf8') ?? '(no tag)'
     await this.#producer.send(topic, record, tag, r.headers[H.id]?.toString('utf8') ?? recordId(r))
