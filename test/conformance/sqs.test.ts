@@ -16,8 +16,8 @@ runConformance({
     const client = await connect(queue.channelUrl, { ...clientOptions, sqs: { replyQueue: replies.name } })
     return { server, client }
   },
-  async competing(server, serverOptions) {
-    return listen(server.url.includes('?') ? server.url : `${server.url}?region=us-east-1&waitTimeSeconds=1`, serverOptions)
+  competing(server, serverOptions) {
+    return listen(server.url, serverOptions)
   },
   badUrls: ['sqs://127.0.0.1:4566/a/b/c', 'sqs://127.0.0.1:4566/000000000000/q?nope=1', 'sqs://127.0.0.1:4566/000000000000/q?waitTimeSeconds=soon', 'sqs://127.0.0.1:x/q', 'sqs://user:pw@127.0.0.1:4566/q', 'sqs://127.0.0.1:4566/bad%20queue!', 'sqs://127.0.0.1:4566/12/q'],
 })

@@ -50,6 +50,7 @@ export const provider: TransportProvider<ProviderOptions> = {
     if (o.queue === undefined) throw new SeamError('ERR_BAD_URL', `${o.where}: listen needs a queue to consume (sqs://host:port/account/queue, or the sqs.queue option)`)
     const concurrency = readConcurrency(options.concurrency, 'listen(sqs)')
     const link = await SqsLink.open(await client(o, o.pollers ?? 10), o, { kind: 'listen', concurrency })
-    return singleLinkListener(o.where, link)
+    // The URL as given (an sqs URL carries no secret), so that listen(server.url) consumes the same queue again.
+    return singleLinkListener(url.href, link)
   },
 }

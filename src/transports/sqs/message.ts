@@ -10,6 +10,7 @@ import { tagProblem, type Envelope } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
 import type { Attribute, IncomingMessage, OutgoingMessage } from './client.js'
 
+/** The envelope's three message attributes. */
 export const A = { tag: 'seam-tag', ct: 'seam-ct', packed: 'seam' } as const
 
 /** SQS's limit on attributes per message. */
@@ -95,8 +96,8 @@ export function toMessage(env: Envelope, fifo: boolean): OutgoingMessage {
   for (const name in env.headers) {
     const value = env.headers[name] as string
     const reserved = name.startsWith('x-seam-')
-    // SQS refuses empty values; ours (an error reply's, a dead letter's reason) must go whatever the user's took.
-    if (value === '' || (reserved && count >= MAX_HEADERS)) {
+    // SQS refuses empty values; ours (an error reply's, a dead letter's reason) must go whatever the user's took or held.
+    if (value === '' || (reserved && (count >= MAX_HEADERS || REFUSED_CHARS.test(value)))) {
       ;(extra ??= {})[name] = value
       continue
     }

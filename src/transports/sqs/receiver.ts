@@ -161,10 +161,13 @@ export class Receiver {
       const max = Math.min(10, room)
       this.#reserved += max
       let messages: IncomingMessage[]
+      // A long poll on a connection that went silent would wait for ever: it gets its wait and a margin.
+      const receive = new AbortController()
+      const cancel = (): void => receive.abort()
+      const timer = setTimeout(cancel, this.s.waitTimeSeconds * 1000 + RECEIVE_MARGIN_MS)
+      signal.addEventListener('abort', cancel, { once: true })
       try {
-        // A long poll on a connection that went silent would wait for ever: it gets its wait and a margin.
-        const bounded = AbortSignal.any([signal, AbortSignal.timeout(this.s.waitTimeSeconds * 1000 + RECEIVE_MARGIN_MS)])
-        messages = await this.client.receive(this.queue.url, { max, waitTimeSeconds: this.s.waitTimeSeconds, visibilityTimeout: this.s.visibilityTimeout }, bounded)
+        messages = await this.client.receive(this.queue.url, { max, waitTimeSeconds: this.s.waitTimeSeconds, visibilityTimeout: this.s.visibilityTimeout }, receive.signal)
         failures = 0
       } catch (err) {
         if (signal.aborted) return
@@ -172,6 +175,8 @@ export class Receiver {
         await sleep(backoff(failures++, this.s.reconnect.initialDelayMs, this.s.reconnect.maxDelayMs), signal)
         continue
       } finally {
+        clearTimeout(timer)
+        signal.removeEventListener('abort', cancel)
         this.#reserved -= max
       }
       // Short polling (waitTimeSeconds 0) on an empty queue would otherwise ask again at once, in a tight loop.
