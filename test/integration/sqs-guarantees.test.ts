@@ -12,7 +12,7 @@ import * as t from 'io-ts'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen } from '../../src/index.js'
 import { closedAfterEach, collectErrors, sleep, waitFor, within } from '../helpers.js'
-import { CreateQueueCommand, DeleteQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
+import { CreateQueueCommand, DeleteQueueCommand, PurgeQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
 import { eventually, freshQueue, queueCounts, rawSqs, receiveRaw, useSqs } from '../helpers/sqs.js'
 
 useSqs()
@@ -158,6 +158,32 @@ describe('sqs: receiving', () => {
     expect(handled).toEqual([5])
     expect(ended).toBe(false)
   }, 25_000)
+
+  it('a batch call\'s failed entry is reported, not ignored: extending a message purged from under its handler', async () => {
+    // fauxqs reports a garbage receipt handle in DeleteMessageBatch as deleted (SQS reports it as failed), so a failed
+    // delete entry cannot be had from it; visibility changes go through the same batching (ReceiptCalls) and it does
+    // report those.
+    const q = await freshQueue({ visibilityTimeout: 1 })
+    const errors = collectErrors()
+    let release!: () => void
+    const held = new Promise<void>((resolve) => (release = resolve))
+    let started = false
+    const registry = new Registry({ onError: errors.onError })
+    registry.on(Seq, async () => {
+      started = true
+      await held
+    })
+    open.push(await listen(q.channelUrl, { registry, onError: errors.onError }))
+    const client = await connect(q.channelUrl)
+    open.push(client)
+    await client.send(Seq, { seq: 1 })
+    await waitFor(() => started, 5000, 'the handler to start')
+    await rawSqs().send(new PurgeQueueCommand({ QueueUrl: q.url }))
+    await waitFor(() => errors.errors.length > 0, 5000, 'the failed visibility change to be reported')
+    release()
+    expect(errors.errors[0]?.code).toBe('ERR_TRANSPORT')
+    expect(errors.errors[0]?.message).toMatch(/changing the visibility of a message failed \(ReceiptHandleIsInvalid/)
+  })
 
   it('close() waits for the handler in flight and its delete, then polls no more', async () => {
     const q = await freshQueue({ visibilityTimeout: 1 })
