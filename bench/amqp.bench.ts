@@ -14,7 +14,8 @@
  * the previous one's leftovers. Each row is the round with the median ratio,
  * ours and the baseline back to back, the side going first alternating.
  */
-import { Registry, connect, listen } from '../src/index.js'
+import { connect, listen } from '../src/index.js'
+import { counting } from './broker-run.js'
 import { deleteQueue, freshQueue, rawOneWay, type Load, type Variant } from './amqp-raw.js'
 import { InFlight, finished } from './amqp-window.js'
 import { ItemMsg, item } from './payload.js'
@@ -47,13 +48,7 @@ async function oursOneWay(base: string, variant: Variant, load: Load): Promise<n
   const queue = freshQueue('ours')
   const url = queueUrl(base, queue)
   const amqp = { durable: variant.durable, persistent: variant.persistent }
-  let handled = 0
-  let allHandled!: () => void
-  const consumed = new Promise<void>((resolve) => (allHandled = resolve))
-  const registry = new Registry()
-  registry.on(ItemMsg, () => {
-    if (++handled === load.n) allHandled()
-  })
+  const { registry, consumed } = counting(load.n)
   const server = await listen(url, { registry, concurrency: load.prefetch, amqp })
   try {
     const client = await connect(url, { registry, amqp })

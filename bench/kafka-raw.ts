@@ -19,6 +19,7 @@ import { Decoder, Encoder } from '@msgpack/msgpack'
 import { finished } from './amqp-window.js'
 import { freshGroup, kafkaClient, type Broker } from './kafka-broker.js'
 import { ItemMsg, item } from './payload.js'
+import { timed, type Sample } from './broker-run.js'
 
 /** How much work one run does, the same for both sides. */
 export interface Load {
@@ -29,11 +30,6 @@ export interface Load {
   batch: number
 }
 
-/** One run's figures: messages per second, and this process's CPU time per message (user + system). */
-export interface Sample {
-  rate: number
-  cpuUsPerMsg: number
-}
 
 const JOIN_LIMIT_MS = 30_000
 
@@ -52,15 +48,6 @@ export async function bounded<T>(p: Promise<T>, ms: number, what: string): Promi
   }
 }
 
-/** Times `work` (from its first send until it resolves): messages per second and client CPU µs per message. */
-export async function timed(n: number, work: () => Promise<void>): Promise<Sample> {
-  const cpu0 = process.cpuUsage()
-  const t0 = process.hrtime.bigint()
-  await work()
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-  const cpu = process.cpuUsage(cpu0)
-  return { rate: n / seconds, cpuUsPerMsg: (cpu.user + cpu.system) / n }
-}
 
 /** A run on a fresh topic and group: the consumer has joined before the clock starts, and it stops when every record was consumed. */
 export async function rawOneWay(broker: Broker, load: Load, withHeaders: boolean): Promise<Sample> {

@@ -26,22 +26,15 @@
  * 10 000), `KAFKA_BENCH_ROUNDS` (default 5) and `KAFKA_BENCH_VERBOSE=1`
  * (every run's figures on stderr) change that.
  */
-import { Registry, connect, listen } from '../src/index.js'
+import { connect, listen } from '../src/index.js'
+import { counting, setting, timed, type Sample } from './broker-run.js'
 import { InFlight, finished } from './amqp-window.js'
 import { freshGroup, startBroker, type Broker } from './kafka-broker.js'
-import { keyList, rawOneWay, timed, type Load, type Sample } from './kafka-raw.js'
+import { keyList, rawOneWay, type Load } from './kafka-raw.js'
 import { ItemMsg, item } from './payload.js'
 import type { Row } from './report.js'
 import { medianRound } from './stats.js'
 
-/** A whole number from the environment, or `fallback`; anything else fails before the broker starts. */
-function setting(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`)
-  return value
-}
 
 // Three sides a round, one topic a run, and the fixture has 64 topics: at most 20 rounds after the warm-up.
 const ROUNDS = setting('KAFKA_BENCH_ROUNDS', 5, 1, 20)
@@ -55,13 +48,7 @@ async function oursOneWay(broker: Broker, load: Load): Promise<Sample> {
   const topic = broker.freshTopic()
   await broker.checkEmpty(topic)
   const base = `kafka://${broker.brokers.join(',')}/${topic}`
-  let handled = 0
-  let allHandled!: () => void
-  const consumed = new Promise<void>((resolve) => (allHandled = resolve))
-  const registry = new Registry()
-  registry.on(ItemMsg, () => {
-    if (++handled === load.n) allHandled()
-  })
+  const { registry, consumed } = counting(load.n)
   // listen resolves once the group has assigned its partitions.
   const server = await listen(`${base}?group=${freshGroup('ours')}&fromBeginning=true`, { registry, concurrency: CONCURRENCY })
   try {

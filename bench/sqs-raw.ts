@@ -19,13 +19,9 @@ import { DeleteMessageBatchCommand, DeleteMessageCommand, ReceiveMessageCommand,
 import { Decoder, Encoder } from '@msgpack/msgpack'
 import { InFlight, finished } from './amqp-window.js'
 import { ItemMsg, item } from './payload.js'
+import { timed, type Sample } from './broker-run.js'
 import type { Endpoint } from './sqs-endpoint.js'
 
-/** One run's figures: messages per second, and this process's CPU time per message (user + system). */
-export interface Sample {
-  rate: number
-  cpuUsPerMsg: number
-}
 
 /** How much work one run does, the same for every side. */
 export interface Load {
@@ -36,15 +32,6 @@ export interface Load {
   window: number
 }
 
-/** Times `work` from its first send until it resolves: messages per second and client CPU µs per message. */
-export async function timed(n: number, work: () => Promise<void>): Promise<Sample> {
-  const cpu0 = process.cpuUsage()
-  const t0 = process.hrtime.bigint()
-  await work()
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9
-  const cpu = process.cpuUsage(cpu0)
-  return { rate: n / seconds, cpuUsPerMsg: (cpu.user + cpu.system) / n }
-}
 
 const TAG = { 'seam-tag': { DataType: 'String', StringValue: ItemMsg.tag } }
 

@@ -16,22 +16,15 @@
  * `SQS_BENCH_N` (messages a run, default 4000), `SQS_BENCH_ROUNDS` (default
  * 3) and `SQS_BENCH_VERBOSE=1` (every run's figures on stderr) change that.
  */
-import { Registry, connect, listen } from '../src/index.js'
+import { connect, listen } from '../src/index.js'
+import { counting, setting, timed, type Sample } from './broker-run.js'
 import { InFlight, finished } from './amqp-window.js'
 import { ItemMsg, item } from './payload.js'
 import type { Row } from './report.js'
 import { startEndpoint, type Endpoint } from './sqs-endpoint.js'
-import { rawOneWay, timed, type Load, type RawMode, type Sample } from './sqs-raw.js'
+import { rawOneWay, type Load, type RawMode } from './sqs-raw.js'
 import { medianRound } from './stats.js'
 
-/** A whole number from the environment, or `fallback`; anything else fails before the endpoint starts. */
-function setting(name: string, fallback: number, min: number, max: number): number {
-  const raw = process.env[name]
-  if (raw === undefined || raw === '') return fallback
-  const value = Number(raw)
-  if (!Number.isSafeInteger(value) || value < min || value > max) throw new Error(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`)
-  return value
-}
 
 const ROUNDS = setting('SQS_BENCH_ROUNDS', 3, 1, 20)
 // 10 pollers: what ours runs at the default concurrency (256 / 10, at most 10). 80 sends outstanding: eight batches of ten, what ours keeps in flight.
@@ -40,13 +33,7 @@ const LOAD: Load = { n: setting('SQS_BENCH_N', 4000, 100, 10_000_000), pollers: 
 /** Ours: from the first send until the handler ran for every message and every send resolved. */
 async function oursOneWay(endpoint: Endpoint, load: Load): Promise<Sample> {
   const queue = await endpoint.freshQueue()
-  let handled = 0
-  let allHandled!: () => void
-  const consumed = new Promise<void>((resolve) => (allHandled = resolve))
-  const registry = new Registry()
-  registry.on(ItemMsg, () => {
-    if (++handled === load.n) allHandled()
-  })
+  const { registry, consumed } = counting(load.n)
   const server = await listen(queue.channelUrl, { registry, sqs: { pollers: load.pollers } })
   try {
     const client = await connect(queue.channelUrl, { registry })

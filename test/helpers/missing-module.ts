@@ -4,6 +4,7 @@
  */
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { expect } from 'vitest'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 const HOOKS = new URL('./missing-module-hooks.mjs', import.meta.url).href
@@ -42,4 +43,31 @@ export async function withoutPackage(pkg: string, script: string, timeoutMs = 15
     last = undefined
   }
   return { exitCode, overran, stderr, last }
+}
+
+/**
+ * Opens each of `opens` (`connect` or `listen` of a URL) in a child process
+ * where `pkg` is not installed, and checks what a user would see: each
+ * rejects with a SeamError `ERR_TRANSPORT`, not retriable, caused by
+ * `ERR_MODULE_NOT_FOUND`, saying `npm install <pkg>`.
+ */
+export async function expectClientMissing(pkg: string, opens: readonly { readonly open: 'connect' | 'listen'; readonly url: string }[]): Promise<void> {
+  const script = [
+    `import { connect, listen } from ${JSON.stringify(LIBRARY_ENTRY)}`,
+    'const out = []',
+    `for (const [open, url] of ${JSON.stringify(opens.map((o) => [o.open, o.url]))}) {`,
+    "  try { const c = await (open === 'connect' ? connect : listen)(url, { connectTimeoutMs: 2000 }); await c.close(); out.push({ resolved: true }) }",
+    '  catch (e) { out.push({ name: e.name, code: e.code, retriable: e.retriable, message: e.message, cause: e.cause?.code }) }',
+    '}',
+    'console.log(JSON.stringify(out))',
+  ].join('\n')
+  const { exitCode, overran, stderr, last } = await withoutPackage(pkg, script)
+  expect(overran, `the child ran over 15 s; stderr: ${stderr}`).toBe(false)
+  expect(exitCode, stderr).toBe(0)
+  const results = last as Record<string, unknown>[]
+  expect(results).toHaveLength(opens.length)
+  for (const result of results) {
+    expect(result).toMatchObject({ name: 'SeamError', code: 'ERR_TRANSPORT', retriable: false, cause: 'ERR_MODULE_NOT_FOUND' })
+    expect(result.message).toContain(`npm install ${pkg}`)
+  }
 }

@@ -11,7 +11,7 @@ import * as t from 'io-ts'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen, type SeamErrorCode, type Server } from '../../src/index.js'
 import { closedPort, silentServer } from '../helpers/silent-server.js'
-import { LIBRARY_ENTRY, withoutPackage } from '../helpers/missing-module.js'
+import { expectClientMissing } from '../helpers/missing-module.js'
 import { closedAfterEach, collectErrors, rejection, waitFor } from '../helpers.js'
 import { loadAmqplib } from '../../src/transports/amqp/client.js'
 import { AMQP_URL, freshQueue, rawAmqp, useRabbit } from '../helpers/amqp.js'
@@ -269,18 +269,6 @@ describe('amqp: what plain publishers put on the queue', () => {
 describe('amqp: amqplib not installed', () => {
   it('connect rejects with ERR_TRANSPORT saying npm install amqplib', async () => {
     const target = brokerUrl(`?queue=${freshQueue('no-lib')}`)
-    const script = [
-      `import { connect } from ${JSON.stringify(LIBRARY_ENTRY)}`,
-      'let out',
-      `try { const c = await connect(${JSON.stringify(target)}, { connectTimeoutMs: 2000 }); await c.close(); out = { resolved: true } }`,
-      'catch (e) { out = { name: e.name, code: e.code, retriable: e.retriable, message: e.message, cause: e.cause?.code } }',
-      'console.log(JSON.stringify(out))',
-    ].join('\n')
-    const { exitCode, overran, stderr, last } = await withoutPackage('amqplib', script)
-    expect(overran, `the child ran over 15 s; stderr: ${stderr}`).toBe(false)
-    expect(exitCode, stderr).toBe(0)
-    const result = last as Record<string, unknown>
-    expect(result).toMatchObject({ name: 'SeamError', code: 'ERR_TRANSPORT', retriable: false, cause: 'ERR_MODULE_NOT_FOUND' })
-    expect(result.message).toContain('npm install amqplib')
+    await expectClientMissing('amqplib', [{ open: 'connect', url: target }])
   }, 20_000)
 })

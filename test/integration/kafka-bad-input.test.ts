@@ -12,7 +12,7 @@ import * as t from 'io-ts'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen, type RegistryStats, type SeamErrorCode, type Server } from '../../src/index.js'
 import { closedPort, silentServer } from '../helpers/silent-server.js'
-import { LIBRARY_ENTRY, withoutPackage } from '../helpers/missing-module.js'
+import { expectClientMissing } from '../helpers/missing-module.js'
 import { closedAfterEach, rejection, waitFor, within } from '../helpers.js'
 import { fastKafka, freshGroup, freshTopic, kafkaBrokers, kafkaUrl, useKafka, kafkaErrors } from '../helpers/kafka.js'
 import { produceRaw, readRaw } from '../helpers/kafka-raw.js'
@@ -195,24 +195,10 @@ describe('kafka: records a plain producer puts on the topic', () => {
 describe('kafka: kafkajs not installed', () => {
   it('connect and listen reject with ERR_TRANSPORT saying npm install kafkajs', async () => {
     const target = `${kafkaUrl()}/${freshTopic()}`
-    const script = [
-      `import { connect, listen } from ${JSON.stringify(LIBRARY_ENTRY)}`,
-      'const out = []',
-      `for (const open of [() => connect(${JSON.stringify(target)}, { connectTimeoutMs: 2000 }), () => listen(${JSON.stringify(`${target}?group=g`)}, { connectTimeoutMs: 2000 })]) {`,
-      '  try { const c = await open(); await c.close(); out.push({ resolved: true }) }',
-      '  catch (e) { out.push({ name: e.name, code: e.code, retriable: e.retriable, message: e.message, cause: e.cause?.code }) }',
-      '}',
-      'console.log(JSON.stringify(out))',
-    ].join('\n')
-    const { exitCode, overran, stderr, last } = await withoutPackage('kafkajs', script)
-    expect(overran, `the child ran over 15 s; stderr: ${stderr}`).toBe(false)
-    expect(exitCode, stderr).toBe(0)
-    const results = last as Record<string, unknown>[]
-    expect(results).toHaveLength(2)
-    for (const result of results) {
-      expect(result).toMatchObject({ name: 'SeamError', code: 'ERR_TRANSPORT', retriable: false, cause: 'ERR_MODULE_NOT_FOUND' })
-      expect(result.message).toContain('npm install kafkajs')
-    }
+    await expectClientMissing('kafkajs', [
+      { open: 'connect', url: target },
+      { open: 'listen', url: `${target}?group=g` },
+    ])
   }, 20_000)
 })
 

@@ -10,7 +10,7 @@ import { SendMessageCommand, SetQueueAttributesCommand } from '@aws-sdk/client-s
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen, type SeamError } from '../../src/index.js'
-import { LIBRARY_ENTRY, withoutPackage } from '../helpers/missing-module.js'
+import { expectClientMissing } from '../helpers/missing-module.js'
 import { closedPort, silentServer } from '../helpers/silent-server.js'
 import { closedAfterEach, collectErrors, rejection, waitFor } from '../helpers.js'
 import { channelUrl, freshQueue, queueCounts, rawSqs, useSqs } from '../helpers/sqs.js'
@@ -61,24 +61,10 @@ describe('sqs: endpoints and queues that are not there', () => {
 
   it('@aws-sdk/client-sqs not installed: connect and listen reject with ERR_TRANSPORT saying how to install it', async () => {
     const q = await freshQueue()
-    const script = [
-      `import { connect, listen } from ${JSON.stringify(LIBRARY_ENTRY)}`,
-      'const out = []',
-      `for (const open of [() => connect(${JSON.stringify(q.channelUrl)}, { connectTimeoutMs: 2000 }), () => listen(${JSON.stringify(q.channelUrl)}, { connectTimeoutMs: 2000 })]) {`,
-      '  try { const c = await open(); await c.close(); out.push({ resolved: true }) }',
-      '  catch (e) { out.push({ name: e.name, code: e.code, retriable: e.retriable, message: e.message, cause: e.cause?.code }) }',
-      '}',
-      'console.log(JSON.stringify(out))',
-    ].join('\n')
-    const { exitCode, overran, stderr, last } = await withoutPackage('@aws-sdk/client-sqs', script)
-    expect(overran, `the child ran over 15 s; stderr: ${stderr}`).toBe(false)
-    expect(exitCode, stderr).toBe(0)
-    const results = last as Record<string, unknown>[]
-    expect(results).toHaveLength(2)
-    for (const result of results) {
-      expect(result).toMatchObject({ name: 'SeamError', code: 'ERR_TRANSPORT', retriable: false, cause: 'ERR_MODULE_NOT_FOUND' })
-      expect(result.message).toContain('npm install @aws-sdk/client-sqs')
-    }
+    await expectClientMissing('@aws-sdk/client-sqs', [
+      { open: 'connect', url: q.channelUrl },
+      { open: 'listen', url: q.channelUrl },
+    ])
   }, 20_000)
 })
 

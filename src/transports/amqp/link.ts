@@ -1,6 +1,7 @@
 import type { Envelope } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
 import { sleep } from '../../channel/timers.js'
+import { HeldSink } from '../../channel/held-sink.js'
 import type { Delivery, LinkSink, RouteOptions, TransportFeatures, TransportLink } from '../../channel/transport.js'
 import type { AmqpChannel, AmqpConnection, Amqplib, Message } from './client.js'
 import { WriteCoalescer } from './coalesce.js'
@@ -52,9 +53,7 @@ export class AmqpLink implements TransportLink {
   readonly #coalescer = new WriteCoalescer()
   readonly #consumer: Consumer | undefined
   #session: AmqpSession | undefined
-  #sink: LinkSink | undefined
-  /** Deliveries that came before `start` (listen resolves with the consumer registered). */
-  readonly #early: Delivery[] = []
+  readonly #out = new HeldSink()
   /** Dead-letter queues declared on the current connection. */
   #declared = new Set<string>()
   /** The current connection's channels, consuming one last. */
@@ -72,8 +71,8 @@ export class AmqpLink implements TransportLink {
     this.#consumer =
       role.consume === undefined
         ? undefined
-        : new Consumer(role.consume.queue, role.consume.prefetch, (d) => this.#deliver(d), () => {
-            this.#report(new SeamError('ERR_TRANSPORT', `RabbitMQ cancelled the consumer of queue "${role.consume?.queue}" (was the queue deleted?); reconnecting declares it again`))
+        : new Consumer(role.consume.queue, role.consume.prefetch, (d) => this.#out.deliver(d), () => {
+            this.#out.error(new SeamError('ERR_TRANSPORT', `RabbitMQ cancelled the consumer of queue "${role.consume?.queue}" (was the queue deleted?); reconnecting declares it again`))
             this.#session?.recycle()
           }, writing)
   }
@@ -88,16 +87,15 @@ export class AmqpLink implements TransportLink {
     link.#session = await AmqpSession.open(lib, o, socketOptions, {
       setup: (conn) => link.#setup(conn, role),
       lost: (cause) => link.#lost(cause),
-      up: () => link.#sink?.status('up'),
-      error: (err) => link.#report(err),
-      ended: (err) => link.#sink?.ended(err),
+      up: () => link.#out.status('up'),
+      error: (err) => link.#out.error(err),
+      ended: (err) => link.#out.ended(err),
     })
     return link
   }
 
   start(sink: LinkSink): void {
-    this.#sink = sink
-    for (const d of this.#early.splice(0)) sink.deliver(d)
+    this.#out.attach(sink)
   }
 
   /** The broker stops at `prefetch` unacknowledged deliveries by itself, and prefetch ≥ the channel's window: nothing to do. */
@@ -155,7 +153,7 @@ export class AmqpLink implements TransportLink {
     const pub = await conn.createConfirmChannel()
     this.#channels = [pub]
     this.#watch(pub, conn, 'publishing')
-    if (role.replies) await pub.consume(DIRECT_REPLY_TO, (msg) => msg !== null && this.#deliver(replyDelivery(msg)), { noAck: true })
+    if (role.replies) await pub.consume(DIRECT_REPLY_TO, (msg) => msg !== null && this.#out.deliver(replyDelivery(msg)), { noAck: true })
     if (this.#consumer !== undefined) {
       const sub = await conn.createChannel()
       this.#channels.push(sub)
@@ -169,7 +167,7 @@ export class AmqpLink implements TransportLink {
   #watch(ch: AmqpChannel, conn: AmqpConnection, what: string): void {
     ch.on('error', (err) => {
       if (this.#session?.connection === conn && this.#closing === undefined) {
-        this.#report(amqpError(err, this.o.target, `RabbitMQ closed the ${what} channel; reconnecting`))
+        this.#out.error(amqpError(err, this.o.target, `RabbitMQ closed the ${what} channel; reconnecting`))
         this.#session.recycle()
       }
     })
@@ -178,16 +176,7 @@ export class AmqpLink implements TransportLink {
   #lost(cause: SeamError): void {
     this.#publisher.detach()
     this.#consumer?.detach()
-    this.#sink?.status('down', cause)
-  }
-
-  #deliver(d: Delivery): void {
-    if (this.#sink === undefined) this.#early.push(d)
-    else this.#sink.deliver(d)
-  }
-
-  #report(err: SeamError): void {
-    if (this.#sink !== undefined) this.#sink.error(err)
+    this.#out.status('down', cause)
   }
 
   /** A dead-letter queue is declared (when missing) before its first message on each connection. */

@@ -3,7 +3,8 @@ import { HEADER } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
 import { newId } from '../../channel/id.js'
 import { sleep } from '../../channel/timers.js'
-import type { Delivery, LinkSink, RouteOptions, TransportFeatures, TransportLink } from '../../channel/transport.js'
+import { HeldSink } from '../../channel/held-sink.js'
+import type { LinkSink, RouteOptions, TransportFeatures, TransportLink } from '../../channel/transport.js'
 import type { IncomingRecord, KafkaClient, TopicPartition } from './client.js'
 import { GroupConsumer } from './consumer.js'
 import type { ResolvedKafkaOptions } from './options.js'
@@ -26,8 +27,7 @@ export class KafkaLink implements TransportLink {
   readonly peer = undefined
   readonly features = FEATURES
   readonly replyAddress: string | undefined
-  #sink: LinkSink | undefined
-  readonly #early: (Delivery | { status: 'down' | 'up'; cause?: SeamError })[] = []
+  readonly #out = new HeldSink()
   #consumer: GroupConsumer | undefined
   #producer!: BatchingProducer
   /** Topics known to exist; others are checked once before the first record goes to them. */
@@ -55,7 +55,7 @@ export class KafkaLink implements TransportLink {
       maxBatchRecords: o.maxBatchRecords,
       maxOutboxMessages: o.maxOutboxMessages,
       reconnect: o.reconnect,
-      status: (state, cause) => link.#status(state, cause),
+      status: (state, cause) => link.#out.status(state, cause),
     })
     try {
       const consume =
@@ -73,9 +73,9 @@ export class KafkaLink implements TransportLink {
           kafka,
           { groupId: consume.groupId, topics: consume.topics, fromBeginning: consume.fromBeginning, sessionTimeoutMs: o.sessionTimeoutMs, heartbeatIntervalMs: o.heartbeatIntervalMs, maxWaitTimeMs: o.maxWaitTimeMs, position },
           {
-            deliver: (d) => link.#deliver(d),
+            deliver: (d) => link.#out.deliver(d),
             deadLetter: (record, reason) => link.#deadLetter(record, reason),
-            error: (err) => link.#sink?.error(err),
+            error: (err) => link.#out.error(err),
             ...(consume.accept === undefined ? {} : { accept: consume.accept, seen: (r: IncomingRecord) => void link.replyRead.set(r.partition, Number(r.offset) + 1) }),
           },
           o.reconnect,
@@ -90,11 +90,7 @@ export class KafkaLink implements TransportLink {
   }
 
   start(sink: LinkSink): void {
-    this.#sink = sink
-    for (const e of this.#early.splice(0)) {
-      if ('status' in e) sink.status(e.status, e.cause)
-      else sink.deliver(e)
-    }
+    this.#out.attach(sink)
   }
 
   pause(): void {
@@ -162,16 +158,6 @@ export class KafkaLink implements TransportLink {
 
   /** The offset after the last reply record read, per partition of the reply topic. */
   readonly replyRead = new Map<number, number>()
-
-  #deliver(d: Delivery): void {
-    if (this.#sink === undefined) this.#early.push(d)
-    else this.#sink.deliver(d)
-  }
-
-  #status(state: 'down' | 'up', cause?: SeamError): void {
-    if (this.#sink === undefined) this.#early.push({ status: state, cause })
-    else this.#sink.status(state, cause)
-  }
 }
 
 /** Where a requester's reply consumer reads each partition from: after what it read, else the end seen at connect. */

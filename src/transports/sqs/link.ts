@@ -1,6 +1,7 @@
 import { HEADER, type Envelope } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
-import type { Delivery, LinkSink, RouteOptions, TransportFeatures, TransportLink } from '../../channel/transport.js'
+import { HeldSink } from '../../channel/held-sink.js'
+import type { LinkSink, RouteOptions, TransportFeatures, TransportLink } from '../../channel/transport.js'
 import type { Attribute, IncomingMessage, SqsClient } from './client.js'
 import { MAX_ATTRIBUTES, messageSize, toMessage } from './message.js'
 import type { ResolvedSqsOptions } from './options.js'
@@ -32,8 +33,7 @@ export class SqsLink implements TransportLink {
   readonly peer = undefined
   readonly features: TransportFeatures
   readonly replyAddress: string | undefined
-  #sink: LinkSink | undefined
-  readonly #early: (Delivery | { status: 'down' | 'up'; cause?: SeamError })[] = []
+  readonly #out = new HeldSink()
   readonly #queues: Queues
   /** Queues already looked up, by the name or URL a send used: the usual send needs no promise for it. */
   readonly #known = new Map<string, QueueInfo>()
@@ -61,7 +61,7 @@ export class SqsLink implements TransportLink {
       maxInFlight: SENDS_IN_FLIGHT,
       reconnect: o.reconnect,
       endpoint,
-      status: (state, cause) => this.#status(state, cause),
+      status: (state, cause) => this.#out.status(state, cause),
     })
   }
 
@@ -99,8 +99,8 @@ export class SqsLink implements TransportLink {
 
   #receive(queue: QueueInfo, settings: ConstructorParameters<typeof Receiver>[3]): Receiver {
     const receiver = new Receiver(this.client, queue, this.#receipts, settings, {
-      deliver: (d) => this.#deliver(d),
-      error: (err) => this.#sink?.error(err),
+      deliver: (d) => this.#out.deliver(d),
+      error: (err) => this.#out.error(err),
       rejectedWithoutRedrive: (m, reason) => this.#rejected(queue, m, reason),
     })
     receiver.start()
@@ -108,11 +108,7 @@ export class SqsLink implements TransportLink {
   }
 
   start(sink: LinkSink): void {
-    this.#sink = sink
-    for (const e of this.#early.splice(0)) {
-      if ('status' in e) sink.status(e.status, e.cause)
-      else sink.deliver(e)
-    }
+    this.#out.attach(sink)
   }
 
   pause(): void {
@@ -186,15 +182,5 @@ export class SqsLink implements TransportLink {
       await this.#sender.send(dlq, message, messageSize(message), tag, m.messageId)
     }
     await this.#receipts.delete(queue.url, m.receiptHandle)
-  }
-
-  #deliver(d: Delivery): void {
-    if (this.#sink === undefined) this.#early.push(d)
-    else this.#sink.deliver(d)
-  }
-
-  #status(state: 'down' | 'up', cause?: SeamError): void {
-    if (this.#sink === undefined) this.#early.push({ status: state, cause })
-    else this.#sink.status(state, cause)
   }
 }
