@@ -7,6 +7,8 @@ import type { Channel, ConnectOptions, ListenOptions, Server, TransportFeatures 
 export interface ConformanceTarget {
   /** Transport name as the channel reports it (`channel.transport`). */
   readonly name: string
+  /** Which setup of the transport, where a file runs the suite more than once (e.g. `FIFO queue`). */
+  readonly variant?: string
   /** What the transport promises; the suite tests exactly these promises. */
   readonly features: Pick<TransportFeatures, 'reply' | 'connected' | 'persistent' | 'orderingByKey' | 'orderedWithoutKey' | 'redelivery'>
   /**
