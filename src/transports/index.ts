@@ -7,6 +7,7 @@ import type { TransportProvider } from '../channel/transport.js'
 export const TRANSPORTS: Readonly<Record<string, () => Promise<TransportProvider>>> = {
   amqp: async () => (await import('./amqp/index.js')).provider,
   amqps: async () => (await import('./amqp/index.js')).provider,
+  file: async () => (await import('./file/index.js')).provider,
   kafka: async () => (await import('./kafka/index.js')).provider,
   memory: async () => (await import('./memory/index.js')).provider,
   sqs: async () => (await import('./sqs/index.js')).provider,

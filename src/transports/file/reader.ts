@@ -1,0 +1,223 @@
+import { watch, type FSWatcher } from 'node:fs'
+import { stat, type FileHandle } from 'node:fs/promises'
+import { SeamError, toSeamError } from '../../channel/errors.js'
+import type { Delivery, LinkSink, TransportLink } from '../../channel/transport.js'
+import { FrameDecoder, LENGTH_BYTES } from '../stream/frames.js'
+import { readEnvelope } from '../stream/wire.js'
+import { FileCursor } from './cursor.js'
+import { FILE_FEATURES } from './features.js'
+import { HEADER_BYTES, checkHeader, openFile } from './format.js'
+import type { ResolvedFileOptions } from './options.js'
+import { findTail } from './tail.js'
+
+// The envelope reader keeps a view of frames up to 64 KiB between frames: reads of that size stay cheap to hold.
+const READ_BYTES = 64 * 1024
+
+/**
+ * The reading side of a message file (`listen`): reads records in file order
+ * from its start position and delivers each one; at the end of the file it
+ * either ends (the channel closes once its handlers are done) or, with
+ * `follow`, waits for the file to grow (a change notice from `fs.watch`, or
+ * a look every `pollMs` where notices do not come). A full channel window
+ * stops the reading. A file that is deleted, replaced or truncated under the
+ * reader ends it with `ERR_TRANSPORT`.
+ */
+export class FileReader implements TransportLink {
+  readonly name = 'file'
+  readonly features = FILE_FEATURES
+  readonly peer = undefined
+  readonly replyAddress = undefined
+  readonly #fh: FileHandle
+  readonly #ino: number
+  readonly #o: ResolvedFileOptions
+  readonly #cursor: FileCursor
+  #decoder: FrameDecoder
+  /** Where the next read starts: past every byte handed to the decoder. */
+  #readAt: number
+  /** Where the next record starts: past every whole record. */
+  #recordAt: number
+  /** A numeric `from` is checked on the record found there. */
+  #checkFirst: boolean
+  #paused = false
+  #stopped = false
+  #wake: (() => void) | undefined
+  #watcher: FSWatcher | undefined
+  #loop: Promise<void> | undefined
+  #closing: Promise<void> | undefined
+
+  private constructor(fh: FileHandle, ino: number, start: number, o: ResolvedFileOptions) {
+    this.#fh = fh
+    this.#ino = ino
+    this.#o = o
+    this.#decoder = new FrameDecoder(o.maxFrameBytes)
+    this.#readAt = start
+    this.#recordAt = start
+    this.#checkFirst = typeof o.from === 'number'
+    this.#cursor = o.cursor ?? new FileCursor()
+    this.#cursor.begin(start)
+  }
+
+  /** Opens the file and finds the start position; reading starts with `start`. */
+  static async open(o: ResolvedFileOptions): Promise<FileReader> {
+    const where = `listen(${o.where})`
+    const fh = await openFile(o.path, 'r', where)
+    try {
+      await checkHeader(fh, o.path)
+      const { size, ino } = await fh.stat()
+      let start: number
+      if (o.from === 'start') start = HEADER_BYTES
+      // Past the last whole record: a record being written now is read once it is whole.
+      else if (o.from === 'end') start = (await findTail(fh, size, o.maxFrameBytes, o.path)).end
+      else if (o.from < HEADER_BYTES || o.from > size) {
+        throw new SeamError('ERR_BAD_ARGUMENT', `${where}: "from" ${o.from} is outside the records of ${o.path} (${HEADER_BYTES} to ${size}); give an offset a FileCursor reported`)
+      } else start = o.from
+      return new FileReader(fh, ino, start, o)
+    } catch (err) {
+      await fh.close().catch(() => undefined)
+      throw toSeamError(err, 'ERR_TRANSPORT', `${where}: cannot read ${o.path}`)
+    }
+  }
+
+  start(sink: LinkSink): void {
+    this.#loop = this.#run(sink)
+  }
+
+  pause(): void {
+    this.#paused = true
+  }
+
+  resume(): void {
+    this.#paused = false
+    this.#wake?.()
+  }
+
+  stopReceiving(): void {
+    this.#stopped = true
+    this.#wake?.()
+  }
+
+  send(envelope: { tag: string }): Promise<void> {
+    return Promise.reject(new SeamError('ERR_TRANSPORT', `a file reader cannot send "${envelope.tag}": connect('${this.#o.where}') writes to the file`, { tag: envelope.tag }))
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      this.stopReceiving()
+      await this.#loop
+      this.#watcher?.close()
+      await this.#fh.close().catch(() => undefined)
+    })()
+    return this.#closing
+  }
+
+  async #run(sink: LinkSink): Promise<void> {
+    try {
+      while (!this.#stopped) {
+        if (this.#paused) {
+          await this.#sleep(undefined)
+          continue
+        }
+        const buf = Buffer.allocUnsafe(READ_BYTES)
+        const { bytesRead } = await this.#fh.read(buf, 0, READ_BYTES, this.#readAt)
+        if (this.#stopped) break
+        if (bytesRead > 0) {
+          this.#readAt += bytesRead
+          this.#push(sink, buf.subarray(0, bytesRead))
+          continue
+        }
+        await this.#checkFile()
+        if (!this.#o.follow) {
+          if (this.#decoder.buffered > 0) sink.error(this.#tornError())
+          break
+        }
+        await this.#sleep(this.#o.pollMs)
+      }
+      if (!this.#stopped) sink.ended()
+    } catch (err) {
+      if (!this.#stopped) sink.ended(toSeamError(err, 'ERR_TRANSPORT', `reading ${this.#o.path} failed`))
+    }
+  }
+
+  #push(sink: LinkSink, chunk: Buffer): void {
+    try {
+      this.#decoder.push(chunk, (frame, start, end) => this.#record(sink, frame, start, end))
+    } catch (err) {
+      // A length of 0 or past maxFrameBytes: at a numeric `from`, the offset was wrong; elsewhere the file is damaged.
+      if (this.#checkFirst) throw this.#notARecord(err)
+      throw new SeamError('ERR_PROTOCOL', `${this.#o.path} is damaged at offset ${this.#recordAt}: ${(err as Error).message}`, { cause: err })
+    }
+  }
+
+  #notARecord(err: unknown): SeamError {
+    return new SeamError('ERR_BAD_ARGUMENT', `listen(${this.#o.where}): offset ${this.#recordAt} is not the start of a record (${(err as Error).message}); give an offset a FileCursor reported`, { cause: err })
+  }
+
+  #record(sink: LinkSink, frame: Buffer, start: number, end: number): void {
+    const at = this.#recordAt
+    this.#recordAt += LENGTH_BYTES + end - start
+    const index = this.#cursor.add(this.#recordAt)
+    const settle = (): void => this.#cursor.settle(index)
+    let delivery: Delivery
+    try {
+      const envelope = readEnvelope(frame, start, end)
+      delivery = { envelope, key: envelope.key, source: this.#o.path, ack: settle, nack: settle }
+    } catch (err) {
+      if (this.#checkFirst) {
+        this.#recordAt = at
+        throw err
+      }
+      const error = toSeamError(err, 'ERR_PROTOCOL', `the record at offset ${at} of ${this.#o.path} is not an envelope`)
+      delivery = { envelope: undefined, broken: { bytes: frame.subarray(start, end), error }, source: this.#o.path, ack: settle, nack: settle }
+    }
+    this.#checkFirst = false
+    sink.deliver(delivery)
+  }
+
+  #tornError(): SeamError {
+    return new SeamError('ERR_PROTOCOL', `${this.#o.path} ends in a torn record (${this.#decoder.describePartial()} at offset ${this.#recordAt}): its writer died while writing it; skipped`)
+  }
+
+  /** At the end of what there is: the file must still be the one opened, and no shorter than what was read. */
+  async #checkFile(): Promise<void> {
+    let ino: number
+    try {
+      ino = (await stat(this.#o.path)).ino
+    } catch (err) {
+      throw new SeamError('ERR_TRANSPORT', `${this.#o.path} was deleted while it was being read (after offset ${this.#recordAt})`, { cause: err })
+    }
+    if (ino !== this.#ino) throw new SeamError('ERR_TRANSPORT', `${this.#o.path} was replaced by another file while it was being read (after offset ${this.#recordAt})`)
+    const { size } = await this.#fh.stat()
+    if (size >= this.#readAt) return
+    if (size < this.#recordAt) throw new SeamError('ERR_TRANSPORT', `${this.#o.path} was truncated to ${size} bytes while it was being read, below the next record at offset ${this.#recordAt}`)
+    // A new writer cut off the torn record this reader had begun: read on from where it began.
+    this.#decoder = new FrameDecoder(this.#o.maxFrameBytes)
+    this.#readAt = this.#recordAt
+  }
+
+  /** Waits for a resume, a stop, a change notice, or `ms`. */
+  #sleep(ms: number | undefined): Promise<void> {
+    if (ms !== undefined) this.#watch()
+    return new Promise((resolve) => {
+      const timer = ms === undefined ? undefined : setTimeout(done, ms)
+      const self = this
+      function done(): void {
+        clearTimeout(timer)
+        self.#wake = undefined
+        resolve()
+      }
+      this.#wake = done
+      if (this.#stopped) done()
+    })
+  }
+
+  #watch(): void {
+    if (this.#watcher !== undefined) return
+    try {
+      this.#watcher = watch(this.#o.path, { persistent: false }, () => this.#wake?.())
+      // Notices are a shortcut; the poll is what the reader relies on.
+      this.#watcher.on('error', () => undefined)
+    } catch {
+      this.#watcher = undefined
+    }
+  }
+}
