@@ -7,7 +7,12 @@ import { Server } from './server.js'
 import type { TransportProvider } from './transport.js'
 import { parseUrl } from './url.js'
 
-async function providerFor(url: URL): Promise<TransportProvider> {
+/**
+ * @internal The transport of `url`'s scheme, loaded on first use; shared by
+ * `connect`, `listen` and `bridge` so a URL means one thing everywhere.
+ * @throws SeamError `ERR_BAD_URL` for an unknown scheme.
+ */
+export async function providerFor(url: URL): Promise<TransportProvider> {
   const scheme = url.protocol.slice(0, -1).toLowerCase()
   const load = Object.hasOwn(TRANSPORTS, scheme) ? TRANSPORTS[scheme] : undefined
   if (load === undefined) {

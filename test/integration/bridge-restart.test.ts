@@ -1,0 +1,103 @@
+/**
+ * A bridge killed mid-stream loses nothing: the source acknowledges a message
+ * only after the destination confirmed it, so what the dead bridge had not
+ * acknowledged is delivered again to the next one.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Seq, farSide } from '../helpers/bridge.js'
+import { AMQP_URL, freshQueue, rawAmqp, useRabbit } from '../helpers/amqp.js'
+import { closedAfterEach, waitFor, within } from '../helpers.js'
+import { connect, listen } from '../../src/index.js'
+
+useRabbit()
+const open = closedAfterEach()
+const CHILD = fileURLToPath(new URL('../helpers/bridge-child.ts', import.meta.url))
+const ROOT = fileURLToPath(new URL('../..', import.meta.url))
+
+const children: ChildProcess[] = []
+afterEach(() => {
+  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
+})
+
+interface Child {
+  readonly proc: ChildProcess
+  readonly exited: Promise<string>
+  ready(): boolean
+  lines(): string[]
+  describe(): string
+}
+
+/** Starts ../helpers/bridge-child.ts; the afterEach kills it if the test did not. */
+function startBridge(from: string, to: string, concurrency: number): Child {
+  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, from, to, String(concurrency)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  children.push(proc)
+  const out: string[] = []
+  let stderr = ''
+  let partial = ''
+  let ended: string | undefined
+  proc.stdout?.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString('utf8')).split('\n')
+    partial = lines.pop() ?? ''
+    out.push(...lines)
+  })
+  proc.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString('utf8')))
+  const exited = new Promise<string>((resolve) => proc.once('close', (code, signal) => resolve((ended = signal ?? `exit code ${code}`))))
+  return {
+    proc,
+    exited,
+    ready: () => {
+      if (ended !== undefined) throw new Error(`the bridge process ended (${ended}) before it was ready: ${stderr.trim()}`)
+      return out.includes('ready')
+    },
+    lines: () => out,
+    describe: () => `stdout: ${out.join(' | ')}; stderr: ${stderr.trim()}`,
+  }
+}
+
+/** Messages ready in `queue`, and consumers on it. */
+async function queueState(queue: string): Promise<{ messageCount: number; consumerCount: number }> {
+  const conn = await rawAmqp()
+  try {
+    const ch = await conn.createChannel()
+    return await ch.checkQueue(queue)
+  } finally {
+    await conn.close()
+  }
+}
+
+describe('bridge killed mid-stream', () => {
+  it('AMQP to AMQP: a bridge process killed by PID mid-stream and started again loses nothing', async () => {
+    const source = freshQueue('bridge-src')
+    const target = freshQueue('bridge-dst')
+    const from = `${AMQP_URL}/?queue=${source}`
+    const to = `${AMQP_URL}/?queue=${target}&persistent=false`
+    const far = farSide()
+    open.push(await listen(to, { registry: far.registry }))
+    const producer = await connect(from)
+    open.push(producer)
+    const total = 400
+    await Promise.all(Array.from({ length: total }, (_, seq) => producer.send(Seq, { seq })))
+
+    const first = startBridge(from, to, 16)
+    await waitFor(() => first.ready() && far.received.length >= 50, 15_000, `the first bridge to forward 50 (${first.describe()})`)
+    first.proc.kill('SIGKILL')
+    expect(await within(first.exited, 5000, 'the killed bridge to exit')).toBe('SIGKILL')
+    const atKill = new Set(far.received.map((r) => (r.value as { seq: number }).seq)).size
+    // Mid-stream: the first bridge was killed with messages left to forward.
+    expect(atKill).toBeLessThan(total)
+
+    const second = startBridge(from, to, 16)
+    const seqs = (): Set<number> => new Set(far.received.map((r) => (r.value as { seq: number }).seq))
+    await waitFor(() => second.ready() && seqs().size === total, 15_000, `every message on the far side (${seqs().size} of ${total}; ${second.describe()})`)
+    second.proc.kill('SIGTERM')
+    expect(await within(second.exited, 10_000, 'the second bridge to close')).toBe('exit code 0')
+
+    expect([...seqs()].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i))
+    // At least once: only what the killed bridge had in flight (its window of 16, which is also its prefetch) can come twice.
+    expect(far.received.length - total).toBeLessThanOrEqual(16)
+    expect(await queueState(source)).toEqual(expect.objectContaining({ messageCount: 0, consumerCount: 0 }))
+    expect(far.received.every((r) => r.envelope.headers !== undefined && r.tag === Seq.tag)).toBe(true)
+  })
+})
