@@ -1,0 +1,80 @@
+/**
+ * The stdio transport between real processes joined by real pipes (a bash
+ * pipeline): typed values through producer | processor | sink, JSON lines
+ * written by hand, garbage, a writer cut off mid-frame, and a reader that
+ * goes away (EPIPE). The pipelines run concurrently: each is a few Node
+ * processes that mostly wait for their start-up.
+ */
+import { describe, expect, it } from 'vitest'
+import { runPipeline } from '../helpers/stdio-pipeline.js'
+
+const got = (lines: readonly string[]): string[] => lines.filter((l) => l.startsWith('got '))
+const errors = (lines: readonly string[]): string[] => lines.filter((l) => l.startsWith('error '))
+
+describe.concurrent('stdio: real pipes between processes', () => {
+  it('typed values go through producer | processor | sink in order, and each stage exits 0 at the end of its input', async () => {
+    // Frames on the first pipe, JSON lines on the second: both formats in one run.
+    const r = await runPipeline([
+      { fixture: 'producer.ts', args: ['--count', '200'] },
+      { fixture: 'processor.ts', args: ['--out', 'json'] },
+      { fixture: 'sink.ts', args: ['--format', 'json'] },
+    ])
+    expect(r.stderr).toEqual([['sent 200'], ['processed 200'], [...Array.from({ length: 200 }, (_, i) => `got pipe.Doubled {"seq":${i},"twice":${i * 2}}`), 'end handled=200 undecodable=0 invalid=0']])
+    expect(r.codes).toEqual([0, 0, 0])
+  })
+
+  it('JSON lines are one envelope per line with the body as its JSON value, readable by other tools', async () => {
+    const r = await runPipeline([{ fixture: 'producer.ts', args: ['--count', '3', '--format', 'json', '--serde', 'json'] }, { shell: 'grep \'"seq":1\'' }])
+    expect(r.codes).toEqual([0, 0])
+    const lines = r.stdout.toString().trim().split('\n')
+    expect(lines).toHaveLength(1)
+    expect(JSON.parse(lines[0] as string)).toMatchObject({ tag: 'pipe.Item', body: { seq: 1, text: 'item 1' } })
+  })
+
+  it('a line written by hand with printf is dispatched; a garbage line and an invalid one are reported under their policies and the stream goes on', async () => {
+    const lines = [
+      '{"tag":"pipe.Item","body":{"seq":1,"text":"by hand"}}',
+      'this is not json',
+      '{"tag":"pipe.Item","body":{"seq":"x","text":"invalid"}}',
+      '',
+      // The last line has no line break: printf leaves it out, and it still counts.
+      '{"tag":"pipe.Item","id":"h3","ts":5,"body":{"seq":3,"text":"last"}}',
+    ].join('\\n')
+    const r = await runPipeline([{ shell: `printf '${lines}'` }, { fixture: 'sink.ts', args: ['--format', 'json'] }])
+    const [, sink] = r.stderr as [string[], string[]]
+    expect(got(sink)).toEqual(['got pipe.Item {"seq":1,"text":"by hand"}', 'got pipe.Item {"seq":3,"text":"last"}'])
+    expect(errors(sink)).toEqual([expect.stringMatching(/^error ERR_PROTOCOL: malformed JSON line: not JSON .*"this is not json"$/), 'error ERR_INVALID_PAYLOAD: payload of "pipe.Item" failed its codec: seq: expected number, got "x"'])
+    expect(sink.at(-1)).toBe('end handled=2 undecodable=1 invalid=1')
+    expect(r.codes).toEqual([0, 0])
+  })
+
+  it('a garbage frame is reported under the undecodable policy and reading goes on; a frame cut off by the end of input ends the sink with ERR_PROTOCOL', async () => {
+    const r = await runPipeline([{ fixture: 'raw-frames.ts' }, { fixture: 'sink.ts' }])
+    const [, sink] = r.stderr as [string[], string[]]
+    expect(got(sink)).toEqual(['got pipe.Item {"seq":1,"text":"raw 1"}', 'got pipe.Item {"seq":2,"text":"raw 2"}'])
+    expect(errors(sink)).toEqual([
+      'error ERR_PROTOCOL: malformed envelope: byte 0xc1 at 0 is never valid MessagePack',
+      'error ERR_PROTOCOL: the input ended in the middle of a frame (after 3 of 100 bytes of a frame): the writer died or was cut off mid-message',
+    ])
+    expect(sink.at(-1)).toBe('end handled=2 undecodable=1 invalid=0')
+    expect(r.codes).toEqual([0, 1])
+  })
+
+  it('JSON lines fed to a frames listener end it with a clear ERR_PROTOCOL naming the fix', async () => {
+    const r = await runPipeline([{ shell: `printf '{"tag":"pipe.Item","body":{"seq":1,"text":"x"}}\\n'` }, { fixture: 'sink.ts' }])
+    expect(errors(r.stderr[1] ?? [])).toEqual(['error ERR_PROTOCOL: the input looks like JSON lines, not frames: listen on stdio://?format=json (or send with the frames format)'])
+    expect(r.codes).toEqual([0, 1])
+  })
+
+  it('a reader that goes away (head -c 1) ends the producer with ERR_TRANSPORT naming EPIPE, not an uncaught exception', async () => {
+    const r = await runPipeline([{ fixture: 'producer.ts', args: ['--count', '1000000'] }, { shell: 'head -c 1' }])
+    const [producer] = r.stderr as [string[]]
+    expect(producer).toContain('error ERR_TRANSPORT: standard output was closed by its reader (EPIPE): the next program in the pipeline exited or stopped reading, so nothing more can be sent')
+    // The send in flight, or the next one if none was: refused, naming why.
+    expect(producer.filter((l) => l.startsWith('send failed '))).toEqual([expect.stringMatching(/^send failed ERR_CLOSED: .*standard output was closed by its reader \(EPIPE\)/)])
+    // The fixture's own exit code for a failed send: no crash, no stack trace.
+    expect(producer.filter((l) => /^\s+at |Uncaught|Unhandled/.test(l))).toEqual([])
+    expect(r.codes).toEqual([3, 0])
+    expect(r.stdout.length).toBe(1)
+  })
+})
