@@ -123,13 +123,21 @@ export class FileReader implements TransportLink {
         if (bytesRead > 0) {
           this.#readAt += bytesRead
           this.#push(sink, buf.subarray(0, bytesRead))
-          continue
+        }
+        // A short read: this is the end of the file for now.
+        if (bytesRead === READ_BYTES || this.#stopped) continue
+        if (this.#decoder.buffered > 0) {
+          if (!this.#o.follow) {
+            sink.error(this.#tornError())
+            break
+          }
+          // Read the incomplete record again from its start next time: a new writer may have cut it off (a torn
+          // record) and appended others since, and bytes read before the cut would otherwise be taken as theirs.
+          this.#decoder = new FrameDecoder(this.#o.maxFrameBytes)
+          this.#readAt = this.#recordAt
         }
         await this.#checkFile()
-        if (!this.#o.follow) {
-          if (this.#decoder.buffered > 0) sink.error(this.#tornError())
-          break
-        }
+        if (!this.#o.follow) break
         await this.#sleep(this.#o.pollMs)
       }
       if (!this.#stopped) sink.ended()
@@ -174,7 +182,7 @@ export class FileReader implements TransportLink {
   }
 
   #tornError(): SeamError {
-    return new SeamError('ERR_PROTOCOL', `${this.#o.path} ends in a torn record (${this.#decoder.describePartial()} at offset ${this.#recordAt}): its writer died while writing it; skipped`)
+    return new SeamError('ERR_PROTOCOL', `${this.#o.path} ends in a torn record (${this.#decoder.describePartial()} at offset ${this.#recordAt}): its writer died while writing it (or is writing it now); skipped`)
   }
 
   /** At the end of what there is: the file must still be the one opened, and no shorter than what was read. */
@@ -187,11 +195,7 @@ export class FileReader implements TransportLink {
     }
     if (ino !== this.#ino) throw new SeamError('ERR_TRANSPORT', `${this.#o.path} was replaced by another file while it was being read (after offset ${this.#recordAt})`)
     const { size } = await this.#fh.stat()
-    if (size >= this.#readAt) return
     if (size < this.#recordAt) throw new SeamError('ERR_TRANSPORT', `${this.#o.path} was truncated to ${size} bytes while it was being read, below the next record at offset ${this.#recordAt}`)
-    // A new writer cut off the torn record this reader had begun: read on from where it began.
-    this.#decoder = new FrameDecoder(this.#o.maxFrameBytes)
-    this.#readAt = this.#recordAt
   }
 
   /** Waits for a resume, a stop, a change notice, or `ms`. */
