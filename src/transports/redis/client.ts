@@ -1,0 +1,87 @@
+/**
+ * The Redis client this transport needs, and nothing more: the stream
+ * commands it sends, a blocking reader on a connection of its own, status
+ * changes, close. ioredis sits behind it (ioredis-client.ts); another client
+ * (node-redis) is one more file implementing it. Nothing of a client library
+ * reaches a user or the rest of the transport.
+ */
+
+/** One stream entry: its id and its fields, values as bytes (nothing says a field is text). */
+export interface StreamEntry {
+  readonly id: string
+  readonly fields: ReadonlyMap<string, Buffer>
+}
+
+/** What `XAUTOCLAIM` took over, and where the next scan starts. */
+export interface Claimed {
+  /** The cursor of the next scan; `0-0` when the whole pending list was scanned. */
+  readonly next: string
+  readonly entries: readonly StreamEntry[]
+  /** Pending ids whose entries were deleted from the stream meanwhile (trimmed): nothing to deliver, only to acknowledge. */
+  readonly deleted: readonly string[]
+}
+
+/** Commands sent on the shared connection; they wait while it reconnects. */
+export interface RedisCommands {
+  /** `XADD` (with `MAXLEN`, approximate unless `exact`); resolves to the new entry's id. */
+  xadd(stream: string, fields: readonly (string | Buffer)[], trim?: { readonly maxLen: number; readonly exact: boolean }): Promise<string>
+  /** `PEXPIRE`: the key vanishes `ms` after the last call. */
+  pexpire(key: string, ms: number): Promise<void>
+  xack(stream: string, group: string, ids: readonly string[]): Promise<void>
+  xdel(stream: string, ids: readonly string[]): Promise<void>
+  /** `XGROUP CREATE … MKSTREAM`; a group that exists already is left as it is. */
+  createGroup(stream: string, group: string, startId: string): Promise<void>
+  /** `XAUTOCLAIM`: entries pending for at least `minIdleMs` become `consumer`'s. */
+  autoclaim(stream: string, group: string, consumer: string, minIdleMs: number, cursor: string, count: number): Promise<Claimed>
+  /** Delivery counts of `consumer`'s pending entries with ids from `first` to `last` (`XPENDING` extended form). */
+  deliveryCounts(stream: string, group: string, consumer: string, first: string, last: string, count: number): Promise<Map<string, number>>
+  /** `XCLAIM … JUSTID` to `consumer` with no minimum idle time: resets the idle time of entries it is still handling. */
+  touch(stream: string, group: string, consumer: string, ids: readonly string[]): Promise<void>
+  del(key: string): Promise<void>
+  /** `CLIENT UNBLOCK`: ends the blocking command of connection `clientId` as if it timed out. */
+  unblock(clientId: number): Promise<void>
+}
+
+/** A connection of its own for blocking reads. */
+export interface BlockingReader {
+  /** This connection's `CLIENT ID` (changes when it reconnects). */
+  clientId(): Promise<number>
+  /** `XREADGROUP GROUP g c COUNT n BLOCK ms STREAMS s >`; empty when nothing came within `blockMs`. */
+  readGroup(stream: string, group: string, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]>
+  /** `XREAD COUNT n BLOCK ms STREAMS s after`: entries after id `after`. */
+  read(stream: string, after: string, count: number, blockMs: number): Promise<StreamEntry[]>
+  /** Drops the connection at once; a read in flight rejects. Idempotent. */
+  close(): void
+}
+
+/** What a client tells its user. */
+export interface ClientEvents {
+  /** The connection dropped (`down`, reconnecting with backoff) or is ready again (`up`). */
+  status(state: 'down' | 'up', cause?: Error): void
+}
+
+export interface RedisClient {
+  readonly commands: RedisCommands
+  /** Opens a connection for blocking reads; resolves once it is ready. */
+  reader(events: ClientEvents): Promise<BlockingReader>
+  /** Waits up to `timeoutMs` for commands in flight, then drops every connection. Idempotent. */
+  close(timeoutMs: number): Promise<void>
+}
+
+/** Settings a client is built with. */
+export interface ClientSettings {
+  readonly host: string
+  readonly port: number
+  readonly username: string | undefined
+  readonly password: string | undefined
+  readonly db: number
+  readonly connectTimeoutMs: number
+  readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number }
+  /** Passed to the client as they are, e.g. `{ tls: {} }` for ioredis. */
+  readonly extra: Readonly<Record<string, unknown>>
+  /** Where, for messages (no password). */
+  readonly where: string
+}
+
+/** Builds a client and connects its command connection; loads its library on first use. */
+export type ClientFactory = (settings: ClientSettings, events: ClientEvents) => Promise<RedisClient>

@@ -1,0 +1,92 @@
+/**
+ * Envelope ↔ stream entry, as in DESIGN.md: one entry per message, envelope
+ * fields as entry fields, the body as a binary field. A plain client reads
+ * the tag from `tag` and the body from `body`; an entry a plain client adds
+ * with those two fields is dispatched by its tag.
+ *
+ * Every entry carries `tag`, `id`, `ts` and `body`, so a message moved from
+ * another transport (a bridge) keeps its id and time; `ct` travels only when
+ * it is not msgpack, the rest only when set. User headers are fields named
+ * `h:<name>`, so no header can shadow an envelope field.
+ */
+import { DEFAULT_CONTENT_TYPE, EMPTY_HEADERS, tagProblem, type Envelope } from '../../channel/envelope.js'
+import { SeamError } from '../../channel/errors.js'
+import type { StreamEntry } from './client.js'
+
+export const F = {
+  tag: 'tag',
+  id: 'id',
+  ts: 'ts',
+  ct: 'ct',
+  corr: 'corr',
+  replyTo: 'reply-to',
+  key: 'key',
+  body: 'body',
+} as const
+
+/** Prefix of the fields that carry user headers. */
+export const HEADER_FIELD = 'h:'
+
+/** The flat field list `XADD` takes for `env`, with `extra` headers (a dead letter's reason) added. */
+export function toFields(env: Envelope, extra?: Readonly<Record<string, string>>): (string | Buffer)[] {
+  const out: (string | Buffer)[] = [F.tag, env.tag, F.id, env.id, F.ts, String(env.ts)]
+  if (env.ct !== DEFAULT_CONTENT_TYPE) out.push(F.ct, env.ct)
+  if (env.corr !== undefined) out.push(F.corr, env.corr)
+  if (env.replyTo !== undefined) out.push(F.replyTo, env.replyTo)
+  if (env.key !== undefined) out.push(F.key, env.key)
+  for (const name in env.headers) out.push(HEADER_FIELD + name, env.headers[name] as string)
+  if (extra !== undefined) for (const name in extra) out.push(HEADER_FIELD + name, extra[name] as string)
+  out.push(F.body, Buffer.from(env.body.buffer, env.body.byteOffset, env.body.byteLength))
+  return out
+}
+
+/** The fields of an entry read back, with `extra` headers added: what a dead letter carries on. */
+export function copyFields(entry: StreamEntry, extra: Readonly<Record<string, string>>): (string | Buffer)[] {
+  const out: (string | Buffer)[] = []
+  for (const [name, value] of entry.fields) if (name !== F.body) out.push(name, value)
+  for (const name in extra) out.push(HEADER_FIELD + name, extra[name] as string)
+  const body = entry.fields.get(F.body)
+  if (body !== undefined) out.push(F.body, body)
+  return out
+}
+
+function optional(entry: StreamEntry, field: string): string | undefined {
+  return entry.fields.get(field)?.toString('utf8')
+}
+
+/**
+ * The envelope of `entry` read from `stream`. An entry without an `id`
+ * (a plain client's) is known by its place, `<stream>@<entry id>`: the same
+ * at every redelivery. Throws ERR_PROTOCOL naming the first field that is wrong.
+ */
+export function fromEntry(entry: StreamEntry, stream: string): Envelope {
+  const tag = optional(entry, F.tag)
+  const idText = optional(entry, F.id)
+  const fail = (problem: string): never => {
+    throw new SeamError('ERR_PROTOCOL', `malformed stream entry ${stream}@${entry.id}: ${problem}`, { id: idText })
+  }
+  const problem = tagProblem(tag)
+  if (problem !== undefined) fail(tag === undefined ? 'the "tag" field is missing' : problem)
+  const body = entry.fields.get(F.body)
+  if (body === undefined) fail('the "body" field is missing')
+  const tsText = optional(entry, F.ts)
+  const ts = tsText === undefined ? Number(entry.id.slice(0, entry.id.indexOf('-'))) : Number(tsText)
+  if (!Number.isFinite(ts)) fail(`the "ts" field is not a number ("${tsText}")`)
+  let headers: Record<string, string> | undefined
+  for (const [name, value] of entry.fields) {
+    if (!name.startsWith(HEADER_FIELD)) continue
+    headers ??= {}
+    headers[name.slice(HEADER_FIELD.length)] = value.toString('utf8')
+  }
+  return {
+    tag: tag as string,
+    id: idText === undefined || idText === '' ? `${stream}@${entry.id}` : idText,
+    ts,
+    ct: optional(entry, F.ct) ?? DEFAULT_CONTENT_TYPE,
+    corr: optional(entry, F.corr),
+    replyTo: optional(entry, F.replyTo),
+    key: optional(entry, F.key),
+    headers: headers ?? EMPTY_HEADERS,
+    body: body as Buffer,
+  }
+}

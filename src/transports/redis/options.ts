@@ -1,0 +1,177 @@
+import { SeamError } from '../../channel/errors.js'
+
+/**
+ * The `redis` option of `connect('redis://…')` and `listen('redis://…')`.
+ * Most fields can also be given in the URL's query
+ * (`redis://127.0.0.1:6379/orders?group=billing&claimIdleMs=10000`); a field given here wins.
+ */
+export interface RedisOptions {
+  /** The stream to read (listen) or to append to (connect). Default: the URL's path. */
+  stream?: string
+  /** Consumer group of `listen` (URL: `group=`), created if missing. Required to listen. */
+  group?: string
+  /** This consumer's name in the group (default: a fresh random one per listener). */
+  consumer?: string
+  /** A new group starts at the stream's first entry instead of its end (default false: only entries added after it was created). */
+  fromStart?: boolean
+  /** Trim the stream to about this many entries on every append (`XADD MAXLEN ~`); default: no trimming. */
+  maxLen?: number
+  /** Trim to exactly `maxLen` (`MAXLEN =`, slower) instead of about it (default false). */
+  exactTrim?: boolean
+  /** An entry pending this long (its consumer died or hangs) is claimed by a live consumer (`XAUTOCLAIM`; default 30 000 ms). */
+  claimIdleMs?: number
+  /** An entry delivered more often than this (its pending delivery count) goes to the dead-letter stream instead (default 5). */
+  maxDeliveries?: number
+  /** Where rejected and over-delivered entries go (default `<stream>.dlq`). */
+  deadLetterStream?: string
+  /** Most entries asked for per read (default 500; never more than the channel's free `concurrency`). */
+  readCount?: number
+  /** How long a blocking read waits for entries (default 1000 ms); also about how long stopping a listener may wait. */
+  blockMs?: number
+  /** A requester's reply stream vanishes this long after its last reply when it was never closed (default 3 600 000 ms). */
+  replyTtlMs?: number
+  /** Most appends waiting for Redis (default 100 000); past it `ERR_OUTBOX_FULL`. */
+  maxOutboxMessages?: number
+  /** Database number (`SELECT`; default 0). */
+  db?: number
+  /** Backoff between reconnects, doubling from `initialDelayMs` to `maxDelayMs`. */
+  reconnect?: { initialDelayMs?: number; maxDelayMs?: number }
+  /** Passed to the client as they are, e.g. `{ tls: {} }` for ioredis. */
+  client?: Readonly<Record<string, unknown>>
+}
+
+declare module '../../channel/options.js' {
+  interface TransportOptions {
+    /** Redis Streams: stream, group, claiming, dead letters, trimming and client settings (see {@link RedisOptions}). */
+    redis?: RedisOptions
+  }
+}
+
+/** Redis options with every default filled in. */
+export interface ResolvedRedisOptions {
+  readonly host: string
+  readonly port: number
+  readonly username: string | undefined
+  readonly password: string | undefined
+  readonly stream: string | undefined
+  readonly group: string | undefined
+  readonly consumer: string | undefined
+  readonly fromStart: boolean
+  readonly trim: { readonly maxLen: number; readonly exact: boolean } | undefined
+  readonly claimIdleMs: number
+  readonly maxDeliveries: number
+  readonly deadLetterStream: string | undefined
+  readonly readCount: number
+  readonly blockMs: number
+  readonly replyTtlMs: number
+  readonly maxOutboxMessages: number
+  readonly db: number
+  readonly connectTimeoutMs: number
+  readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number }
+  readonly client: Readonly<Record<string, unknown>>
+  /** The URL without user and password, for messages. */
+  readonly where: string
+}
+
+const QUERY: Readonly<Record<string, 'string' | 'number' | 'boolean'>> = {
+  group: 'string',
+  consumer: 'string',
+  fromStart: 'boolean',
+  maxLen: 'number',
+  exactTrim: 'boolean',
+  claimIdleMs: 'number',
+  maxDeliveries: 'number',
+  deadLetterStream: 'string',
+  readCount: 'number',
+  blockMs: 'number',
+  replyTtlMs: 'number',
+  maxOutboxMessages: 'number',
+  db: 'number',
+}
+
+function fromQuery(url: URL, where: string): RedisOptions {
+  const out: Record<string, unknown> = {}
+  for (const name of new Set(url.searchParams.keys())) {
+    const kind = QUERY[name]
+    if (kind === undefined) throw new SeamError('ERR_BAD_URL', `${where}: unknown query parameter "${name}" (known: ${Object.keys(QUERY).join(', ')})`)
+    const value = url.searchParams.getAll(name).at(-1) as string
+    if (kind === 'string') out[name] = value
+    else if (kind === 'number') {
+      if (!/^\d+$/.test(value)) throw new SeamError('ERR_BAD_URL', `${where}: query parameter "${name}" must be a whole number (got "${value}")`)
+      out[name] = Number(value)
+    } else {
+      if (value !== 'true' && value !== 'false') throw new SeamError('ERR_BAD_URL', `${where}: query parameter "${name}" must be true or false (got "${value}")`)
+      out[name] = value === 'true'
+    }
+  }
+  return out as RedisOptions
+}
+
+function bad(where: string, message: string): SeamError {
+  return new SeamError('ERR_BAD_ARGUMENT', `${where}: ${message}`)
+}
+
+function name(value: unknown, option: string, where: string): string | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'string' || value === '') throw bad(where, `option "redis.${option}" must be a non-empty string (got ${JSON.stringify(value)})`)
+  return value
+}
+
+function count(value: unknown, option: string, fallback: number, where: string, min = 1): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw bad(where, `option "redis.${option}" must be an integer of at least ${min} (got ${JSON.stringify(value)})`)
+  return value
+}
+
+function flag(value: unknown, option: string, where: string): boolean {
+  if (value === undefined) return false
+  if (typeof value !== 'boolean') throw bad(where, `option "redis.${option}" must be true or false (got ${JSON.stringify(value)})`)
+  return value
+}
+
+/** Reads the URL and the `redis` option; throws `ERR_BAD_URL` or `ERR_BAD_ARGUMENT` naming the bad part. */
+export function readRedisOptions(url: URL, given: { redis?: RedisOptions; connectTimeoutMs?: number } | undefined, where: string): ResolvedRedisOptions {
+  const shown = `redis://${url.host}${url.pathname}`
+  if (url.hostname === '') throw new SeamError('ERR_BAD_URL', `${shown}: the host is missing (redis://host:6379/stream)`)
+  if (url.port !== '' && !/^\d+$/.test(url.port)) throw new SeamError('ERR_BAD_URL', `${shown}: the port "${url.port}" is not a number`)
+  if (url.hash !== '') throw new SeamError('ERR_BAD_URL', `${shown}: a redis URL takes no fragment`)
+  const path = decodeURIComponent(url.pathname.replace(/^\//, ''))
+  // Redis allows any key name; a path of several segments is more likely a mistake (a database number is `?db=`).
+  if (path.includes('/')) throw new SeamError('ERR_BAD_URL', `${shown}: the path names one stream (redis://host:6379/stream); got "${path}" (the database number is ?db=N)`)
+  const raw = given?.redis
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null)) throw bad(where, 'option "redis" must be an object')
+  const o: RedisOptions = { ...fromQuery(url, shown), ...raw }
+  const connectTimeoutMs = given?.connectTimeoutMs ?? 10_000
+  if (typeof connectTimeoutMs !== 'number' || !(connectTimeoutMs > 0)) throw bad(where, `option "connectTimeoutMs" must be a positive number (got ${JSON.stringify(connectTimeoutMs)})`)
+  const r = o.reconnect
+  if (r !== undefined && (typeof r !== 'object' || r === null)) throw bad(where, 'option "redis.reconnect" must be { initialDelayMs, maxDelayMs }')
+  if (o.client !== undefined && (typeof o.client !== 'object' || o.client === null)) throw bad(where, 'option "redis.client" must be an object of client settings')
+  const maxLen = o.maxLen === undefined ? undefined : count(o.maxLen, 'maxLen', 0, where)
+  const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname
+  return {
+    host,
+    port: url.port === '' ? 6379 : Number(url.port),
+    username: url.username === '' ? undefined : decodeURIComponent(url.username),
+    password: url.password === '' ? undefined : decodeURIComponent(url.password),
+    stream: name(o.stream, 'stream', where) ?? (path === '' ? undefined : path),
+    group: name(o.group, 'group', where),
+    consumer: name(o.consumer, 'consumer', where),
+    fromStart: flag(o.fromStart, 'fromStart', where),
+    trim: maxLen === undefined ? undefined : { maxLen, exact: flag(o.exactTrim, 'exactTrim', where) },
+    claimIdleMs: count(o.claimIdleMs, 'claimIdleMs', 30_000, where),
+    maxDeliveries: count(o.maxDeliveries, 'maxDeliveries', 5, where),
+    deadLetterStream: name(o.deadLetterStream, 'deadLetterStream', where),
+    readCount: count(o.readCount, 'readCount', 500, where),
+    blockMs: count(o.blockMs, 'blockMs', 1000, where),
+    replyTtlMs: count(o.replyTtlMs, 'replyTtlMs', 3_600_000, where),
+    maxOutboxMessages: count(o.maxOutboxMessages, 'maxOutboxMessages', 100_000, where),
+    db: count(o.db, 'db', 0, where, 0),
+    connectTimeoutMs,
+    reconnect: {
+      initialDelayMs: count(r?.initialDelayMs, 'reconnect.initialDelayMs', 100, where),
+      maxDelayMs: count(r?.maxDelayMs, 'reconnect.maxDelayMs', 5000, where),
+    },
+    client: o.client ?? {},
+    where: shown,
+  }
+}
