@@ -149,6 +149,23 @@ describe('bridge', () => {
     expect(b.stats().forwarded).toBe(taken)
   })
 
+  it('reports through onError a TCP receiver that rejects a forwarded message, and goes on forwarding', async () => {
+    const hub = new MemoryHub()
+    const far = farSide()
+    far.registry.off(Note)
+    const server = await listen('tcp://127.0.0.1:0', { registry: far.registry })
+    open.push(server)
+    const { errors, onError } = collectErrors()
+    const b = await opened(bridge('memory://in', server.url, { source: { hub }, onError }))
+    const sender = await connect('memory://in', { hub })
+    open.push(sender)
+    await sender.send(Note, { text: 'nobody handles notes there' })
+    await sender.send(Order, { sku: 'after', qty: 1 })
+    await waitFor(() => far.received.length === 1 && errors.length === 1, 5000, 'the order forwarded and the rejection reported')
+    expect(errors[0]).toMatchObject({ code: 'ERR_UNREGISTERED_TAG', tag: Note.tag })
+    expect(b.stats().forwarded).toBe(2)
+  })
+
   it('fails fast on a bad option or URL, naming it, before opening anything', async () => {
     const hub = new MemoryHub()
     await expect(bridge('memory://in', 'memory://out', { source: { hub }, destination: { hub }, dedupe: -1 })).rejects.toMatchObject({ code: 'ERR_BAD_ARGUMENT', message: expect.stringContaining('"dedupe"') })
