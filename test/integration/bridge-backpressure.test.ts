@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { MemoryHub, bridge, connect, listen, type Server } from '../../src/index.js'
-import { closedAfterEach, collectErrors, waitFor } from '../helpers.js'
+import { closedAfterEach, collectErrors, waitFor, within } from '../helpers.js'
 import { Seq, farSide } from '../helpers/bridge.js'
 
 const open = closedAfterEach()
@@ -50,5 +50,42 @@ describe('bridge with a destination that goes down', () => {
     expect(hub.depth('in')).toBe(0)
     expect(states.at(-1)).toBe('up')
     expect(far.errors).toEqual([])
+  })
+
+  it('close() while the destination is down gives up after closeTimeoutMs, hands every message back to the source, and the next bridge forwards them all', async () => {
+    const far = farSide()
+    const first = await listen('tcp://127.0.0.1:0', { registry: far.registry })
+    const url = first.url
+    const hub = new MemoryHub()
+    const { errors, onError } = collectErrors()
+    const options = { source: { hub }, destination: { reconnect: { initialDelayMs: 20, maxDelayMs: 100 } }, concurrency: 8, closeTimeoutMs: 300, onError }
+    const b = await bridge('memory://in', url, options)
+    await waitFor(() => first.peers.size === 1, 5000, 'the bridge to connect')
+    const states: string[] = []
+    b.events.on('status', (state) => void states.push(state))
+    await first.close()
+    await waitFor(() => states.includes('down'), 5000, 'the destination to go down')
+
+    const sender = await connect('memory://in', { hub })
+    open.push(sender)
+    const total = 20
+    for (let seq = 0; seq < total; seq++) await sender.send(Seq, { seq })
+    await waitFor(() => hub.depth('in') === total - 8, 5000, 'the window to fill')
+
+    const started = Date.now()
+    await within(b.close(), 3000, 'close')
+    // Bounded: closeTimeoutMs, plus a little for closing the two ends.
+    expect(Date.now() - started).toBeLessThan(1500)
+    expect(b.stats()).toMatchObject({ forwarded: 0, returned: 8 })
+    await waitFor(() => hub.depth('in') === total, 2000, 'every message back in the source queue')
+    // The destination says its queued sends never went; none is reported lost, since the source has them back.
+    expect(errors.filter((e) => /never forwarded/.test(e.message))).toEqual([])
+
+    const server = await listen(url, { registry: far.registry })
+    open.push(server)
+    const next = await bridge('memory://in', url, options)
+    open.push(next)
+    await waitFor(() => far.received.length === total, 5000, `all ${total} on the far side (got ${far.received.length})`)
+    expect(far.received.map((r) => (r.value as { seq: number }).seq).sort((x, y) => x - y)).toEqual(Array.from({ length: total }, (_, i) => i))
   })
 })
