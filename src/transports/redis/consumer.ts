@@ -185,7 +185,7 @@ export class GroupConsumer {
       }
       const d = new RedisDelivery(this, e, deliveries)
       this.#unsettled.set(e.id, d)
-      const reason = new SeamError('ERR_HANDLER_FAILED', `entry ${this.s.stream}@${e.id} (${d.envelope?.tag ?? 'no tag'}) was delivered ${deliveries - 1} times (maxDeliveries ${this.s.maxDeliveries}) and never acknowledged: each consumer died or hung on it`, { tag: d.envelope?.tag, id: d.envelope?.id })
+      const reason = new SeamError('ERR_HANDLER_FAILED', `entry ${this.s.stream}@${e.id} (${d.envelope?.tag ?? 'no tag'}) was delivered ${deliveries - 1} time${deliveries === 2 ? '' : 's'} (maxDeliveries ${this.s.maxDeliveries}) and never acknowledged: each consumer died or hung on it`, { tag: d.envelope?.tag, id: d.envelope?.id })
       this.hooks.error(reason)
       d.nack({ requeue: false, reason }).catch((err: unknown) => this.hooks.error(err as SeamError))
     }
