@@ -7,6 +7,7 @@ import { SeamError, toSeamError } from './errors.js'
 import { Events } from './events.js'
 import { IdWindow } from './id-window.js'
 import type { Delivery, LinkSink, TransportLink, TransportListener } from './transport.js'
+import { checkFeatures } from './resolve-options.js'
 import { parseUrl } from './url.js'
 
 /** Events of {@link Bridge.events}. */
@@ -206,12 +207,13 @@ export async function bridge(from: string | URL, to: string | URL, options: Brid
   const [sourceProvider, targetProvider] = await Promise.all([providerFor(source), providerFor(target)])
   // The destination first: a source consumes once open, and its first messages need somewhere to go.
   const destination = await targetProvider.connect(target, { ...options.destination })
-  let listener: TransportListener
+  let listener: TransportListener | undefined
   try {
     listener = await sourceProvider.listen(source, { ...options.source, concurrency: o.concurrency })
+    checkFeatures(o, listener.features, `bridge(${listener.url})`)
+    return new Bridge(listener, destination, o)
   } catch (err) {
-    await destination.close(0)
+    await Promise.all([destination.close(0), listener?.close()])
     throw err
   }
-  return new Bridge(listener, destination, o)
 }

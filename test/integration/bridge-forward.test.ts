@@ -172,6 +172,8 @@ describe('bridge', () => {
     await expect(bridge('memory://in', 'memory://out', { source: { hub }, destination: { hub }, tags: 'bridge.Order' as never })).rejects.toMatchObject({ code: 'ERR_BAD_ARGUMENT', message: expect.stringContaining('"tags"') })
     await expect(bridge('memory://in', 'memory://out', { source: { hub }, destination: { hub }, validate: {} as never })).rejects.toMatchObject({ code: 'ERR_BAD_ARGUMENT', message: expect.stringContaining('"validate"') })
     await expect(bridge('nope://in', 'memory://out', { destination: { hub } })).rejects.toMatchObject({ code: 'ERR_BAD_URL' })
+    // A connection has nowhere to route a dead letter by name.
+    await expect(bridge('tcp://127.0.0.1:0', 'memory://out', { destination: { hub }, invalid: 'dead-letter', deadLetter: 'dlq' })).rejects.toMatchObject({ code: 'ERR_BAD_ARGUMENT', message: expect.stringContaining('"deadLetter"') })
     await expect(bridge('memory://in', 'tcp://127.0.0.1:1', { source: { hub }, destination: { connectTimeoutMs: 200, reconnect: false } })).rejects.toMatchObject({ code: 'ERR_TRANSPORT' })
     expect(hub.depth('in')).toBe(0)
   })
