@@ -1,3 +1,4 @@
+import { writevSync } from 'node:fs'
 import type { FileHandle } from 'node:fs/promises'
 import type { Envelope } from '../../channel/envelope.js'
 import { SeamError, toSeamError } from '../../channel/errors.js'
@@ -175,9 +176,12 @@ export class FileWriter implements TransportLink {
 
   async #write(slabs: Buffer[]): Promise<void> {
     // One writev per batch; partial writes (a full disk, a signal) are continued from where they stopped.
+    // Without `durable`, the call is synchronous, as Node's own stdout to a file is: handing a batch to the
+    // page cache takes microseconds, less than the thread pool's round trip that an async write costs.
+    const durable = this.#o.durable
     let bufs = slabs
     while (bufs.length > 0) {
-      let { bytesWritten } = await this.#fh.writev(bufs)
+      let bytesWritten = durable ? (await this.#fh.writev(bufs)).bytesWritten : writevSync(this.#fh.fd, bufs)
       const rest: Buffer[] = []
       for (const b of bufs) {
         if (bytesWritten >= b.length) bytesWritten -= b.length

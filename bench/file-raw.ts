@@ -1,0 +1,64 @@
+/**
+ * The file baseline: what a competent hand-written program does with the
+ * same codec. It writes frames (4-byte big-endian length, then the
+ * `@msgpack/msgpack` bytes of the payload) in 64 KiB writes, and reads them
+ * back in 64 KiB reads, splitting and decoding every frame. No header, no
+ * envelope, no tag, no validation: the floor the file transport is judged against.
+ */
+import { open } from 'node:fs/promises'
+import { Decoder, Encoder } from '@msgpack/msgpack'
+import { item } from './payload.js'
+
+const BATCH_BYTES = 64 * 1024
+
+/** Writes `n` frames of `item(i)` to a new file at `path`. */
+export async function rawWrite(path: string, n: number): Promise<void> {
+  const encoder = new Encoder()
+  const fh = await open(path, 'w')
+  let buf = Buffer.allocUnsafe(BATCH_BYTES * 2)
+  let pos = 0
+  for (let i = 0; i < n; i++) {
+    const bytes = encoder.encodeSharedRef(item(i))
+    if (buf.length - pos < bytes.length + 4) {
+      await fh.write(buf, 0, pos)
+      buf = Buffer.allocUnsafe(Math.max(BATCH_BYTES * 2, bytes.length + 4))
+      pos = 0
+    }
+    buf.writeUInt32BE(bytes.length, pos)
+    buf.set(bytes, pos + 4)
+    pos += 4 + bytes.length
+    if (pos >= BATCH_BYTES) {
+      await fh.write(buf, 0, pos)
+      pos = 0
+    }
+  }
+  if (pos > 0) await fh.write(buf, 0, pos)
+  await fh.close()
+}
+
+/** Reads the frames of `path` and decodes each; returns how many. */
+export async function rawRead(path: string): Promise<number> {
+  const decoder = new Decoder()
+  const fh = await open(path, 'r')
+  let count = 0
+  let rest = Buffer.alloc(0)
+  let at = 0
+  for (;;) {
+    const chunk = Buffer.allocUnsafe(BATCH_BYTES)
+    const { bytesRead } = await fh.read(chunk, 0, BATCH_BYTES, at)
+    if (bytesRead === 0) break
+    at += bytesRead
+    const buf = rest.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([rest, chunk.subarray(0, bytesRead)])
+    let pos = 0
+    while (buf.length - pos >= 4) {
+      const len = buf.readUInt32BE(pos)
+      if (buf.length - pos - 4 < len) break
+      decoder.decode(buf.subarray(pos + 4, pos + 4 + len))
+      count++
+      pos += 4 + len
+    }
+    rest = buf.subarray(pos)
+  }
+  await fh.close()
+  return count
+}
