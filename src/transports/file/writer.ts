@@ -155,7 +155,8 @@ export class FileWriter implements TransportLink {
 
   /** Writes batches one after another until none waits; the first after this turn's sends. */
   async #flushSoon(): Promise<void> {
-    await new Promise<void>((resolve) => setImmediate(resolve))
+    // After the sends of this piece of synchronous code (a loop of sends, say): they go out in one write.
+    await Promise.resolve()
     while (this.#next !== undefined) {
       this.#seal()
       const b = this.#next
