@@ -8,6 +8,8 @@ export interface LoopSettings {
   /** What the loop reads, for messages. */
   readonly what: string
   readonly error: (err: SeamError) => void
+  /** The reading connection dropped: a read in flight is sent again once it is back, but its first answer may be lost. */
+  readonly dropped?: () => void
 }
 
 /**
@@ -39,7 +41,13 @@ export class BlockingLoop {
 
   /** Opens the reading connection and starts calling `step` (one read each); resolves once it is open. */
   async start(step: (reader: BlockingReader) => Promise<void>): Promise<void> {
-    const reader = await this.client.reader({ status: (state) => void (state === 'down' && (this.#clientId = undefined)) })
+    const reader = await this.client.reader({
+      status: (state) => {
+        if (state !== 'down') return
+        this.#clientId = undefined
+        this.s.dropped?.()
+      },
+    })
     this.#reader = reader
     this.#done = this.#run(reader, step)
   }

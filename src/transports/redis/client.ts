@@ -46,8 +46,12 @@ export interface RedisCommands {
 export interface BlockingReader {
   /** This connection's `CLIENT ID` (changes when it reconnects). */
   clientId(): Promise<number>
-  /** `XREADGROUP GROUP g c COUNT n BLOCK ms STREAMS s >`; empty when nothing came within `blockMs`. */
-  readGroup(stream: string, group: string, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]>
+  /**
+   * `XREADGROUP GROUP g c COUNT n BLOCK ms STREAMS s <from>`: with `>`, new
+   * entries (empty when nothing came within `blockMs`); with an id, this
+   * consumer's own pending entries after it, without blocking.
+   */
+  readGroup(stream: string, group: string, consumer: string, count: number, blockMs: number, from: string): Promise<StreamEntry[]>
   /** `XREAD COUNT n BLOCK ms STREAMS s after`: entries after id `after`. */
   read(stream: string, after: string, count: number, blockMs: number): Promise<StreamEntry[]>
   /** Drops the connection at once; a read in flight rejects. Idempotent. */

@@ -86,6 +86,13 @@ export class GroupConsumer {
   readonly #settling = new Set<Promise<void>>()
   #paused = false
   #cursor = '0-0'
+  /**
+   * Where the next read of this consumer's own pending entries starts, while
+   * there are some to read again: at start (a consumer name used before) and
+   * after the connection dropped or a read failed, when Redis may have handed
+   * over entries in an answer that was lost. Undefined: read new entries.
+   */
+  #own: string | undefined = '0'
   #nextClaim = 0
   #touchTimer: NodeJS.Timeout | undefined
 
@@ -95,7 +102,13 @@ export class GroupConsumer {
     readonly s: GroupSettings,
     private readonly hooks: GroupHooks,
   ) {
-    this.#loop = new BlockingLoop(client, commands, { reconnect: s.reconnect, what: `stream "${s.stream}" in group "${s.group}"`, error: (e) => hooks.error(e) })
+    this.#loop = new BlockingLoop(client, commands, {
+      reconnect: s.reconnect,
+      what: `stream "${s.stream}" in group "${s.group}"`,
+      error: (e) => hooks.error(e),
+      // Redis may have handed entries to this consumer in an answer that never arrived: they are read again from its pending list.
+      dropped: () => void (this.#own = '0'),
+    })
     this.#acks = new IdBatcher((ids) => commands.xack(s.stream, s.group, ids))
   }
 
@@ -155,15 +168,23 @@ export class GroupConsumer {
     if (this.#paused || room <= 0) return this.#loop.waitForWake()
     const count = Math.min(room, this.s.readCount)
     if (Date.now() >= this.#nextClaim) return this.#claim(count)
+    const own = this.#own
     let entries: StreamEntry[]
     try {
-      entries = await reader.readGroup(this.s.stream, this.s.group, this.s.consumer, count, this.s.blockMs)
+      entries = await reader.readGroup(this.s.stream, this.s.group, this.s.consumer, count, this.s.blockMs, own ?? '>')
     } catch (err) {
+      this.#own = '0'
       // The stream was deleted (or Redis restarted without its data): the group is made again, reading what comes next.
       if (err instanceof Error && err.message.startsWith('NOGROUP')) await this.commands.createGroup(this.s.stream, this.s.group, '$')
       throw err
     }
-    for (const e of entries) this.#deliver(e, 1)
+    if (own === undefined) {
+      for (const e of entries) this.#deliver(e, 1)
+      return
+    }
+    // Own pending entries, page by page; those still in a handler here are not delivered twice.
+    this.#own = entries.length === 0 ? undefined : (entries.at(-1) as StreamEntry).id
+    for (const e of entries) if (!this.#unsettled.has(e.id)) this.#deliver(e, 2)
   }
 
   async #claim(count: number): Promise<void> {

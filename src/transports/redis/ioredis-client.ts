@@ -79,8 +79,8 @@ function options(s: ClientSettings, pipelined: boolean): Record<string, unknown>
     // Commands wait while the connection is down, for as long as it takes: the transport bounds what waits.
     maxRetriesPerRequest: null,
     enableAutoPipelining: pipelined,
-    // A blocking read in flight when the connection drops fails and is asked again by its loop, which knows the cursor.
-    autoResendUnfulfilledCommands: pipelined,
+    // Without it, a command in flight when the connection drops is neither answered nor failed: its promise hangs.
+    autoResendUnfulfilledCommands: true,
     retryStrategy: (times: number) => backoff(times - 1, s.reconnect.initialDelayMs, s.reconnect.maxDelayMs),
     ...s.extra,
   }
@@ -186,8 +186,8 @@ class IoReader implements BlockingReader {
     return Number(await run(this.io, 'client', 'ID'))
   }
 
-  async readGroup(stream: string, group: string, consumer: string, count: number, blockMs: number): Promise<StreamEntry[]> {
-    return streamReply(await run(this.io, 'xreadgroupBuffer', 'GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, '>'))
+  async readGroup(stream: string, group: string, consumer: string, count: number, blockMs: number, from: string): Promise<StreamEntry[]> {
+    return streamReply(await run(this.io, 'xreadgroupBuffer', 'GROUP', group, consumer, 'COUNT', count, 'BLOCK', blockMs, 'STREAMS', stream, from))
   }
 
   async read(stream: string, after: string, count: number, blockMs: number): Promise<StreamEntry[]> {
