@@ -169,4 +169,40 @@ describe('file: reading', () => {
     await within(server.closed(), 10_000, 'the reader to end')
     expect(handled).toBe(2000)
   })
+
+  it('an idle follower waits without spinning, and wakes for the next record', async () => {
+    const { url } = await files.fresh()
+    await write(url, 0, 1)
+    const { registry, got } = recorder()
+    open.push(await listen(`${url}?follow=true`, { registry }))
+    await waitFor(() => got.length === 1, 5000, 'the first order')
+    const before = process.cpuUsage()
+    const t0 = Date.now()
+    await new Promise((r) => setTimeout(r, 400))
+    const used = process.cpuUsage(before)
+    const cpuMs = (used.user + used.system) / 1000
+    // A busy loop would use about as much CPU as time went by; waiting costs a poll every 200 ms.
+    expect(cpuMs).toBeLessThan((Date.now() - t0) / 4)
+    await write(url, 1, 2)
+    await waitFor(() => got.length === 2, 5000, 'the appended order')
+  })
+
+  it('a record over maxFrameBytes is refused with ERR_FRAME_TOO_LARGE, and the file stays whole', async () => {
+    const { url } = await files.fresh()
+    const w = await connect(url, { file: { maxFrameBytes: 500 } })
+    open.push(w)
+    await w.send(Order, { n: 0, item: 'small' })
+    const err = await w.send(Order, { n: 1, item: 'x'.repeat(600) }).then(
+      () => undefined,
+      (e: unknown) => e as { code: string; message: string },
+    )
+    expect(err?.code).toBe('ERR_FRAME_TOO_LARGE')
+    expect(err?.message).toContain('file.maxFrameBytes')
+    await w.send(Order, { n: 2, item: 'small' })
+    await w.close()
+    const { registry, got } = recorder()
+    const server = await listenFile(url, { registry })
+    await within(server.closed(), 5000, 'the reader to end')
+    expect(got.map((o) => o.n)).toEqual([0, 2])
+  })
 })
