@@ -12,6 +12,13 @@ const invoices = await connectStdio({ registry: new Registry({ serde: json }), s
 const registry = new Registry()
 registry.on(Order, (order) => invoices.send(Invoice, { orderId: order.orderId, totalCents: order.quantity * order.unitCents }))
 const orders = await listenStdio({ registry })
+// The next stage went away (EPIPE): stop reading as well, so the stage before hears it too, and exit 1.
+void invoices.closed().then(async (error) => {
+  if (error === undefined) return
+  console.error(`[processor] ${error.message}`)
+  process.exitCode = 1
+  await orders.close()
+})
 // Resolves once the producer is done and every order was handled.
 await orders.closed()
 await invoices.close()

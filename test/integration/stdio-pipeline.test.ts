@@ -77,4 +77,13 @@ describe.concurrent('stdio: real pipes between processes', () => {
     expect(r.codes).toEqual([3, 0])
     expect(r.stdout.length).toBe(1)
   })
+
+  it('when the last stage exits, the processor stops and the producer before it hears EPIPE in turn: the whole pipeline ends', async () => {
+    const r = await runPipeline([{ fixture: 'producer.ts', args: ['--count', '1000000'] }, { fixture: 'processor.ts' }, { shell: 'head -c 1' }])
+    const [producer, processor] = r.stderr as [string[], string[]]
+    expect(processor).toContain('output ended: standard output was closed by its reader (EPIPE): the next program in the pipeline exited or stopped reading, so nothing more can be sent')
+    expect(producer).toContain('error ERR_TRANSPORT: standard output was closed by its reader (EPIPE): the next program in the pipeline exited or stopped reading, so nothing more can be sent')
+    expect([...producer, ...processor].filter((l) => /^\s+at |Uncaught|Unhandled/.test(l))).toEqual([])
+    expect(r.codes).toEqual([3, 1, 0])
+  })
 })
