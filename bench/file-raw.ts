@@ -5,16 +5,17 @@
  * back in 64 KiB reads, splitting and decoding every frame. No header, no
  * envelope, no tag, no validation: the floor the file transport is judged against.
  */
+import { watch } from 'node:fs'
 import { open } from 'node:fs/promises'
 import { Decoder, Encoder } from '@msgpack/msgpack'
 import { item } from './payload.js'
 
 const BATCH_BYTES = 64 * 1024
 
-/** Writes `n` frames of `item(i)` to a new file at `path`. */
-export async function rawWrite(path: string, n: number): Promise<void> {
+/** Writes `n` frames of `item(i)` to `path`: a new file (`w`), or appended (`a`). */
+export async function rawWrite(path: string, n: number, flags: 'w' | 'a' = 'w'): Promise<void> {
   const encoder = new Encoder()
-  const fh = await open(path, 'w')
+  const fh = await open(path, flags)
   let buf = Buffer.allocUnsafe(BATCH_BYTES * 2)
   let pos = 0
   for (let i = 0; i < n; i++) {
@@ -36,17 +37,44 @@ export async function rawWrite(path: string, n: number): Promise<void> {
   await fh.close()
 }
 
-/** Reads the frames of `path` and decodes each; returns how many. */
-export async function rawRead(path: string): Promise<number> {
+/**
+ * Reads the frames of `path` from `start` and decodes each; returns how
+ * many. Stops at the end of the file, or with `follow` once it has `follow`
+ * frames, waiting at the end for a change notice (or 200 ms) as the file
+ * transport's follower does.
+ */
+export async function rawRead(path: string, start = 0, follow = 0): Promise<number> {
   const decoder = new Decoder()
   const fh = await open(path, 'r')
+  // As the file transport's follower: a notice that comes while the reader is busy is kept, not lost.
+  const wake: { fn: (() => void) | undefined; changed: boolean } = { fn: undefined, changed: false }
+  const watcher =
+    follow > 0
+      ? watch(path, { persistent: false }, () => {
+          wake.changed = true
+          wake.fn?.()
+        })
+      : undefined
   let count = 0
   let rest = Buffer.alloc(0)
-  let at = 0
-  for (;;) {
+  let at = start
+  while (follow === 0 || count < follow) {
+    wake.changed = false
     const chunk = Buffer.allocUnsafe(BATCH_BYTES)
     const { bytesRead } = await fh.read(chunk, 0, BATCH_BYTES, at)
-    if (bytesRead === 0) break
+    if (bytesRead === 0 && follow === 0) break
+    if (bytesRead === 0 && wake.changed) continue
+    if (bytesRead === 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => (wake.fn as () => void)(), 200)
+        wake.fn = () => {
+          clearTimeout(timer)
+          wake.fn = undefined
+          resolve()
+        }
+      })
+      continue
+    }
     at += bytesRead
     const buf = rest.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([rest, chunk.subarray(0, bytesRead)])
     let pos = 0
@@ -59,6 +87,7 @@ export async function rawRead(path: string): Promise<number> {
     }
     rest = buf.subarray(pos)
   }
+  watcher?.close()
   await fh.close()
   return count
 }

@@ -8,11 +8,13 @@
  * decode every frame. The files live in the page cache: this measures the
  * library, not the disk.
  */
-import { mkdtemp, rm } from 'node:fs/promises'
+import { spawn } from 'node:child_process'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { createInterface } from 'node:readline'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { pathToFileURL } from 'node:url'
-import { Registry, connect } from '../src/index.js'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { Registry, connect, listen, type Server } from '../src/index.js'
 import { listenFile } from '../src/transports/file/index.js'
 import { rawRead, rawWrite } from './file-raw.js'
 import { rounds } from './measure.js'
@@ -25,8 +27,48 @@ const ROUNDS = 5
 const AWAIT_EVERY = 128
 
 let files = 0
+const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
+const PEER = fileURLToPath(new URL(`./file-peer${ext}`, import.meta.url))
 
-/** Runs the file benchmarks; about 10 s. */
+/**
+ * A writer in a process of its own (file-peer.ts) and a follower here:
+ * msg/s from the writer's go until the follower has handled the last of `n`.
+ * Both processes are loaded and the file open before the clock starts.
+ */
+async function pipeline(side: 'ours' | 'raw', path: string, n: number): Promise<number> {
+  // Ours: the writer creates the file with its header; raw: the follower opens an empty file first.
+  if (side === 'raw') await writeFile(path, '')
+  const child = spawn(process.execPath, [...process.execArgv, PEER, side, path, String(n)], { stdio: ['pipe', 'pipe', 'inherit'] })
+  const exited = new Promise((resolve) => child.on('exit', resolve))
+  const lines = createInterface({ input: child.stdout })
+  await new Promise<void>((resolve, reject) => {
+    lines.once('line', (line) => (line === 'ready' ? resolve() : reject(new Error(`file-peer said ${line}`))))
+    child.once('exit', (code) => reject(new Error(`file-peer exited with ${code} before it was ready`)))
+  })
+  let reading: Promise<unknown>
+  let server: Server | undefined
+  if (side === 'raw') reading = rawRead(path, 0, n)
+  else {
+    let handled = 0
+    let finish!: () => void
+    reading = new Promise<void>((resolve) => (finish = resolve))
+    const counting = new Registry()
+    counting.on(ItemMsg, () => {
+      if (++handled === n) finish()
+    })
+    server = await listen(`${pathToFileURL(path).href}?follow=true`, { registry: counting })
+  }
+  const t0 = process.hrtime.bigint()
+  child.stdin.write('go\n')
+  await reading
+  const s = Number(process.hrtime.bigint() - t0) / 1e9
+  await server?.close()
+  await exited
+  lines.close()
+  return n / s
+}
+
+/** Runs the file benchmarks; about 30 s. */
 export async function run(): Promise<Row[]> {
   const dir = await mkdtemp(join(tmpdir(), 'seam-file-bench-'))
   const fresh = (): string => join(dir, `run-${++files}.seam`)
@@ -84,9 +126,12 @@ export async function run(): Promise<Row[]> {
     let r = 0
     await oursRead(lastOurs[0] as string)
     const read = await rounds<'ours' | 'raw', number>(['ours', 'raw'], ROUNDS, (side) => (side === 'ours' ? oursRead(lastOurs[o++] as string) : rawReadRun(lastRaw[r++] as string)))
+    await pipeline('ours', fresh(), N / 4)
+    const piped = await rounds<'ours' | 'raw', number>(['ours', 'raw'], ROUNDS, (side) => pipeline(side, fresh(), N))
     return [
       { name: 'file write typed, ~100 B msgpack, until close()', ...medianRound(write[0], write[1]), unit: 'msg/s', higherIsBetter: true },
       { name: 'file read typed, ~100 B msgpack, start to end', ...medianRound(read[0], read[1]), unit: 'msg/s', higherIsBetter: true },
+      { name: 'file writer process → follower, typed, ~100 B msgpack', ...medianRound(piped[0], piped[1]), unit: 'msg/s', higherIsBetter: true },
     ]
   } finally {
     await rm(dir, { recursive: true, force: true })

@@ -41,6 +41,8 @@ export class FileReader implements TransportLink {
   #paused = false
   #stopped = false
   #wake: (() => void) | undefined
+  /** A change notice came since the last read: one that comes while the reader is busy must not be lost. */
+  #changed = false
   #watcher: FSWatcher | undefined
   #loop: Promise<void> | undefined
   #closing: Promise<void> | undefined
@@ -117,6 +119,7 @@ export class FileReader implements TransportLink {
           await this.#sleep(undefined)
           continue
         }
+        this.#changed = false
         const buf = Buffer.allocUnsafe(READ_BYTES)
         const { bytesRead } = await this.#fh.read(buf, 0, READ_BYTES, this.#readAt)
         if (this.#stopped) break
@@ -200,7 +203,10 @@ export class FileReader implements TransportLink {
 
   /** Waits for a resume, a stop, a change notice, or `ms`. */
   #sleep(ms: number | undefined): Promise<void> {
-    if (ms !== undefined) this.#watch()
+    if (ms !== undefined) {
+      this.#watch()
+      if (this.#changed) return Promise.resolve()
+    }
     return new Promise((resolve) => {
       const timer = ms === undefined ? undefined : setTimeout(done, ms)
       const self = this
@@ -217,7 +223,10 @@ export class FileReader implements TransportLink {
   #watch(): void {
     if (this.#watcher !== undefined) return
     try {
-      this.#watcher = watch(this.#o.path, { persistent: false }, () => this.#wake?.())
+      this.#watcher = watch(this.#o.path, { persistent: false }, () => {
+        this.#changed = true
+        this.#wake?.()
+      })
       // Notices are a shortcut; the poll is what the reader relies on.
       this.#watcher.on('error', () => undefined)
     } catch {
