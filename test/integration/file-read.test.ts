@@ -48,6 +48,23 @@ describe('file: reading', () => {
     expect(contexts[0]).toBe('file:file.Order')
   })
 
+  it('at the end of the file the reading waits for its last handler, however long the queue behind a slow one', async () => {
+    const { url } = await files.fresh()
+    await write(url, 0, 40)
+    const errors = collectErrors()
+    const registry = new Registry()
+    const got: number[] = []
+    registry.on(Order, async (o) => {
+      await new Promise((r) => setTimeout(r, 5))
+      got.push(o.n)
+    })
+    // All 40 records come in one read; one at a time they take ~200 ms, twice the channel's closeTimeoutMs.
+    const server = await listenFile(url, { registry, concurrency: 1, closeTimeoutMs: 100, onError: errors.onError })
+    await within(server.closed(), 5000, 'the reader to end')
+    expect(got).toEqual(Array.from({ length: 40 }, (_, n) => n))
+    expect(errors.errors).toEqual([])
+  })
+
   it('from=end reads only what is appended after the reader started; follow reads it as it comes', async () => {
     const { url } = await files.fresh()
     await write(url, 0, 3)

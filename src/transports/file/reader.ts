@@ -43,6 +43,8 @@ export class FileReader implements TransportLink {
   #wake: (() => void) | undefined
   /** A change notice came since the last read: one that comes while the reader is busy must not be lost. */
   #changed = false
+  /** Records delivered and not yet settled. */
+  #unsettled = 0
   #watcher: FSWatcher | undefined
   #loop: Promise<void> | undefined
   #closing: Promise<void> | undefined
@@ -143,6 +145,9 @@ export class FileReader implements TransportLink {
         if (!this.#o.follow) break
         await this.#sleep(this.#o.pollMs)
       }
+      // Ending closes the channel, which waits for its handlers only `closeTimeoutMs`: a window full of slow
+      // handlers with a chunk's records queued behind them could take longer, so the end waits for the last one.
+      while (this.#unsettled > 0 && !this.#stopped) await this.#sleep(undefined)
       if (!this.#stopped) sink.ended()
     } catch (err) {
       if (!this.#stopped) sink.ended(toSeamError(err, 'ERR_TRANSPORT', `reading ${this.#o.path} failed`))
@@ -167,7 +172,14 @@ export class FileReader implements TransportLink {
     const at = this.#recordAt
     this.#recordAt += LENGTH_BYTES + end - start
     const index = this.#cursor.add(this.#recordAt)
-    const settle = (): void => this.#cursor.settle(index)
+    this.#unsettled++
+    let settled = false
+    const settle = (): void => {
+      if (settled) return
+      settled = true
+      this.#cursor.settle(index)
+      if (--this.#unsettled === 0) this.#wake?.()
+    }
     let delivery: Delivery
     try {
       const envelope = readEnvelope(frame, start, end)
