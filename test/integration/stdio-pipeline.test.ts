@@ -3,10 +3,15 @@
  * pipeline): typed values through producer | processor | sink, JSON lines
  * written by hand, garbage, a writer cut off mid-frame, and a reader that
  * goes away (EPIPE). The pipelines run concurrently: each is a few Node
- * processes that mostly wait for their start-up.
+ * processes that mostly wait for their start-up (about a second each alone,
+ * several on a loaded machine), so each test gets a minute and each pipeline
+ * 50 s before it is killed.
  */
 import { describe, expect, it } from 'vitest'
-import { runPipeline } from '../helpers/stdio-pipeline.js'
+import { runPipeline as run, type PipelineResult, type Stage } from '../helpers/stdio-pipeline.js'
+
+const TEST_MS = 60_000
+const runPipeline = (stages: readonly Stage[]): Promise<PipelineResult> => run(stages, 50_000)
 
 const got = (lines: readonly string[]): string[] => lines.filter((l) => l.startsWith('got '))
 const errors = (lines: readonly string[]): string[] => lines.filter((l) => l.startsWith('error '))
@@ -21,7 +26,7 @@ describe.concurrent('stdio: real pipes between processes', () => {
     ])
     expect(r.stderr).toEqual([['sent 200'], ['processed 200'], [...Array.from({ length: 200 }, (_, i) => `got pipe.Doubled {"seq":${i},"twice":${i * 2}}`), 'end handled=200 undecodable=0 invalid=0']])
     expect(r.codes).toEqual([0, 0, 0])
-  })
+  }, TEST_MS)
 
   it('JSON lines are one envelope per line with the body as its JSON value, readable by other tools', async () => {
     const r = await runPipeline([{ fixture: 'producer.ts', args: ['--count', '3', '--format', 'json', '--serde', 'json'] }, { shell: 'grep \'"seq":1\'' }])
@@ -29,7 +34,7 @@ describe.concurrent('stdio: real pipes between processes', () => {
     const lines = r.stdout.toString().trim().split('\n')
     expect(lines).toHaveLength(1)
     expect(JSON.parse(lines[0] as string)).toMatchObject({ tag: 'pipe.Item', body: { seq: 1, text: 'item 1' } })
-  })
+  }, TEST_MS)
 
   it('a line written by hand with printf is dispatched; a garbage line and an invalid one are reported under their policies and the stream goes on', async () => {
     const lines = [
@@ -46,7 +51,7 @@ describe.concurrent('stdio: real pipes between processes', () => {
     expect(errors(sink)).toEqual([expect.stringMatching(/^error ERR_PROTOCOL: malformed JSON line: not JSON .*"this is not json"$/), 'error ERR_INVALID_PAYLOAD: payload of "pipe.Item" failed its codec: seq: expected number, got "x"'])
     expect(sink.at(-1)).toBe('end handled=2 undecodable=1 invalid=1')
     expect(r.codes).toEqual([0, 0])
-  })
+  }, TEST_MS)
 
   it('a garbage frame is reported under the undecodable policy and reading goes on; a frame cut off by the end of input ends the sink with ERR_PROTOCOL', async () => {
     const r = await runPipeline([{ fixture: 'raw-frames.ts' }, { fixture: 'sink.ts' }])
@@ -58,13 +63,13 @@ describe.concurrent('stdio: real pipes between processes', () => {
     ])
     expect(sink.at(-1)).toBe('end handled=2 undecodable=1 invalid=0')
     expect(r.codes).toEqual([0, 1])
-  })
+  }, TEST_MS)
 
   it('JSON lines fed to a frames listener end it with a clear ERR_PROTOCOL naming the fix', async () => {
     const r = await runPipeline([{ shell: `printf '{"tag":"pipe.Item","body":{"seq":1,"text":"x"}}\\n'` }, { fixture: 'sink.ts' }])
     expect(errors(r.stderr[1] ?? [])).toEqual(['error ERR_PROTOCOL: the input looks like JSON lines, not frames: listen on stdio://?format=json (or send with the frames format)'])
     expect(r.codes).toEqual([0, 1])
-  })
+  }, TEST_MS)
 
   it('a reader that goes away (head -c 1) ends the producer with ERR_TRANSPORT naming EPIPE, not an uncaught exception', async () => {
     const r = await runPipeline([{ fixture: 'producer.ts', args: ['--count', '1000000'] }, { shell: 'head -c 1' }])
@@ -76,7 +81,7 @@ describe.concurrent('stdio: real pipes between processes', () => {
     expect(producer.filter((l) => /^\s+at |Uncaught|Unhandled/.test(l))).toEqual([])
     expect(r.codes).toEqual([3, 0])
     expect(r.stdout.length).toBe(1)
-  })
+  }, TEST_MS)
 
   it('when the last stage exits, the processor stops and the producer before it hears EPIPE in turn: the whole pipeline ends', async () => {
     const r = await runPipeline([{ fixture: 'producer.ts', args: ['--count', '1000000'] }, { fixture: 'processor.ts' }, { shell: 'head -c 1' }])
@@ -85,5 +90,5 @@ describe.concurrent('stdio: real pipes between processes', () => {
     expect(producer).toContain('error ERR_TRANSPORT: standard output was closed by its reader (EPIPE): the next program in the pipeline exited or stopped reading, so nothing more can be sent')
     expect([...producer, ...processor].filter((l) => /^\s+at |Uncaught|Unhandled/.test(l))).toEqual([])
     expect(r.codes).toEqual([3, 1, 0])
-  })
+  }, TEST_MS)
 })
