@@ -121,7 +121,8 @@ export class InputReader {
       try {
         readHello(buf.subarray(start, end))
       } catch (err) {
-        throw toSeamError(err, 'ERR_PROTOCOL', 'the input is not a seam-channel frames stream')
+        // readHello speaks of a peer; here it is whatever wrote the input.
+        throw new SeamError('ERR_PROTOCOL', `the input is not a seam-channel frames stream from connect('stdio://') (${err instanceof Error ? err.message : String(err)})`, { cause: err })
       }
       this.#helloSeen = true
       return
