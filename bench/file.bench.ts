@@ -22,8 +22,8 @@ import { ItemMsg, item } from './payload.js'
 import type { Row } from './report.js'
 import { medianRound } from './stats.js'
 
-const N = 200_000
-const ROUNDS = 5
+const N = 100_000
+const ROUNDS = 9
 const AWAIT_EVERY = 128
 
 let files = 0
