@@ -23,8 +23,8 @@ export interface Claimed {
 
 /** Commands sent on the shared connection; they wait while it reconnects. */
 export interface RedisCommands {
-  /** `XADD` (with `MAXLEN`, approximate unless `exact`); resolves to the new entry's id. */
-  xadd(stream: string, fields: readonly (string | Buffer)[], trim?: { readonly maxLen: number; readonly exact: boolean }): Promise<string>
+  /** `XADD` (with `MAXLEN`, approximate unless `exact`); resolves once Redis added the entry. */
+  xadd(stream: string, fields: readonly (string | Buffer)[], trim?: { readonly maxLen: number; readonly exact: boolean }): Promise<unknown>
   /** `PEXPIRE`: the key vanishes `ms` after the last call. */
   pexpire(key: string, ms: number): Promise<void>
   xack(stream: string, group: string, ids: readonly string[]): Promise<void>

@@ -109,7 +109,12 @@ export class GroupConsumer {
       // Redis may have handed entries to this consumer in an answer that never arrived: they are read again from its pending list.
       dropped: () => void (this.#own = '0'),
     })
-    this.#acks = new IdBatcher((ids) => commands.xack(s.stream, s.group, ids))
+    this.#acks = new IdBatcher((ids) =>
+      commands.xack(s.stream, s.group, ids).catch((err: unknown) => {
+        // They stay pending, so a live consumer claims them again after claimIdleMs: nothing is lost, they may come twice.
+        throw toSeamError(err, 'ERR_TRANSPORT', `acknowledging ${ids.length} entries of "${s.stream}" failed; they stay pending and are claimed again after claimIdleMs`)
+      }),
+    )
   }
 
   /** Opens the reading connection and starts reading; pending entries idle long enough are claimed first. */
@@ -143,24 +148,30 @@ export class GroupConsumer {
 
   /** Settles `d`: acknowledges it, leaves it pending for another consumer, or dead-letters it and then acknowledges it. */
   settle(d: RedisDelivery, how: 'ack' | 'release' | 'reject', reason?: SeamError): Promise<void> {
-    const done = (async () => {
-      try {
-        if (how === 'reject') await this.hooks.deadLetter(d.entry, reason)
-        if (how !== 'release') await this.#acks.add(d.entry.id)
-      } catch (err) {
-        // It stays pending, so a live consumer claims it again after claimIdleMs: nothing is lost, it may come twice.
-        throw toSeamError(err, 'ERR_TRANSPORT', `settling entry ${this.s.stream}@${d.entry.id} failed; it stays pending and is claimed again after claimIdleMs`)
-      } finally {
-        this.#unsettled.delete(d.entry.id)
+    const id = d.entry.id
+    if (how !== 'reject') {
+      // Room in the window at once: an acknowledgement that fails leaves the entry pending, to be claimed again.
+      this.#unsettled.delete(id)
+      this.#loop.wake()
+      return how === 'ack' ? this.#acks.add(id) : Promise.resolve()
+    }
+    const done = this.hooks
+      .deadLetter(d.entry, reason)
+      .then(() => this.#acks.add(id))
+      .catch((err: unknown) => this.#settleFailed(id, err))
+      .finally(() => {
+        this.#unsettled.delete(id)
         this.#loop.wake()
-      }
-    })()
+      })
     this.#settling.add(done)
-    void done.then(
-      () => this.#settling.delete(done),
-      () => this.#settling.delete(done),
-    )
+    const forget = (): void => void this.#settling.delete(done)
+    done.then(forget, forget)
     return done
+  }
+
+  #settleFailed(id: string, err: unknown): never {
+    // It stays pending, so a live consumer claims it again after claimIdleMs: nothing is lost, it may come twice.
+    throw toSeamError(err, 'ERR_TRANSPORT', `settling entry ${this.s.stream}@${id} failed; it stays pending and is claimed again after claimIdleMs`)
   }
 
   async #step(reader: BlockingReader): Promise<void> {

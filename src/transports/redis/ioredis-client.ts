@@ -131,9 +131,8 @@ function watch(io: Io, events: ClientEvents): void {
 class IoCommands implements RedisCommands {
   constructor(private readonly io: Io) {}
 
-  async xadd(stream: string, fields: readonly (string | Buffer)[], trim?: { readonly maxLen: number; readonly exact: boolean }): Promise<string> {
-    const args: Arg[] = trim === undefined ? [stream, '*', ...fields] : [stream, 'MAXLEN', trim.exact ? '=' : '~', trim.maxLen, '*', ...fields]
-    return text(await run(this.io, 'xadd', ...args))
+  xadd(stream: string, fields: readonly (string | Buffer)[], trim?: { readonly maxLen: number; readonly exact: boolean }): Promise<unknown> {
+    return trim === undefined ? run(this.io, 'xadd', stream, '*', ...fields) : run(this.io, 'xadd', stream, 'MAXLEN', trim.exact ? '=' : '~', trim.maxLen, '*', ...fields)
   }
 
   async pexpire(key: string, ms: number): Promise<void> {

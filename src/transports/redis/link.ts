@@ -32,7 +32,9 @@ export class RedisLink implements TransportLink {
   readonly features = FEATURES
   readonly replyAddress: string | undefined
   readonly #out = new HeldSink()
-  readonly #sending = new Set<Promise<unknown>>()
+  /** Appends waiting for Redis. */
+  #inFlight = 0
+  #idle: (() => void) | undefined
   #consumer: GroupConsumer | undefined
   #replies: Promise<ReplyReader> | undefined
   #closing: Promise<void> | undefined
@@ -93,24 +95,40 @@ export class RedisLink implements TransportLink {
     if (stream === undefined || stream === '') {
       return Promise.reject(new SeamError('ERR_BAD_ARGUMENT', `cannot send "${envelope.tag}": no stream; pass { to: stream } or name one in the URL (${this.o.where})`, { tag: envelope.tag }))
     }
-    if (this.#sending.size >= this.o.maxOutboxMessages) {
+    if (this.#inFlight >= this.o.maxOutboxMessages) {
       return Promise.reject(new SeamError('ERR_OUTBOX_FULL', `${this.o.maxOutboxMessages} messages are waiting for Redis at ${this.o.where} (maxOutboxMessages); "${envelope.tag}" was not sent`, { tag: envelope.tag, id: envelope.id }))
     }
     const purpose = route?.purpose
     // Only messages trim their stream: a reply or a dead letter must not push out what its stream keeps.
     const trim = purpose === undefined ? this.o.trim : undefined
-    const appended = (async () => {
-      if (envelope.replyTo !== undefined && envelope.replyTo === this.replyAddress) await this.#readReplies()
-      await this.client.commands.xadd(stream, toFields(envelope), trim)
+    const commands = this.client.commands
+    let appended: Promise<unknown>
+    if (purpose === 'reply') {
       // A requester that dies without closing leaves its reply stream behind: it vanishes replyTtlMs after the last reply.
-      if (purpose === 'reply') await this.client.commands.pexpire(stream, this.o.replyTtlMs)
-    })().catch((err: unknown) => {
-      throw toSeamError(err, 'ERR_TRANSPORT', `appending "${envelope.tag}" to Redis stream "${stream}" at ${this.o.where} failed`)
-    })
-    this.#sending.add(appended)
-    const forget = (): void => void this.#sending.delete(appended)
-    appended.then(forget, forget)
-    return appended
+      appended = Promise.all([commands.xadd(stream, toFields(envelope)), commands.pexpire(stream, this.o.replyTtlMs)])
+    } else if (envelope.replyTo !== undefined && envelope.replyTo === this.replyAddress) {
+      appended = this.#readReplies().then(() => commands.xadd(stream, toFields(envelope), trim))
+    } else {
+      appended = commands.xadd(stream, toFields(envelope), trim)
+    }
+    this.#inFlight++
+    return appended.then(
+      () => this.#sent(),
+      (err: unknown) => {
+        this.#sent()
+        throw toSeamError(err, 'ERR_TRANSPORT', `appending "${envelope.tag}" to Redis stream "${stream}" at ${this.o.where} failed`)
+      },
+    )
+  }
+
+  #sent(): void {
+    if (--this.#inFlight === 0) this.#idle?.()
+  }
+
+  /** Resolves once no append is waiting for Redis. */
+  #allSent(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve()
+    return new Promise<void>((resolve) => (this.#idle = resolve))
   }
 
   close(timeoutMs: number): Promise<void> {
@@ -119,7 +137,7 @@ export class RedisLink implements TransportLink {
       const left = (): number => Math.max(0, deadline - Date.now())
       await this.#consumer?.close(left())
       const waited = new AbortController()
-      await Promise.race([Promise.allSettled([...this.#sending]), sleep(left(), waited.signal)])
+      await Promise.race([this.#allSent(), sleep(left(), waited.signal)])
       waited.abort()
       const replies = await this.#replies?.catch(() => undefined)
       await Promise.race([replies?.close(left()).catch((err: unknown) => this.#out.error(toSeamError(err, 'ERR_TRANSPORT', 'deleting the reply stream failed'))), sleep(left())])
