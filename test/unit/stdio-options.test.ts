@@ -33,13 +33,19 @@ describe('stdio options', () => {
     expect(codeOf(() => readStdioOptions(url('stdio://'), { stdio: { maxOutboxMessages: 1.5 } }, 'x'))).toBe('ERR_BAD_ARGUMENT')
   })
 
-  it('refuses to write binary frames onto a terminal, and says what to do', async () => {
+  it('refuses to write binary frames onto a terminal or to wait for them from one, and says what to do', async () => {
     const tty = Object.assign(new PassThrough(), { isTTY: true })
     const err = await rejection(connect('stdio://', { stdio: { output: tty } }))
     expect(err.code).toBe('ERR_BAD_ARGUMENT')
     expect(err.message).toContain('stdio://?format=json')
     const ch = await connect('stdio://?format=json', { stdio: { output: tty } })
     await ch.close()
+    const keyboard = Object.assign(new PassThrough(), { isTTY: true })
+    const refused = await rejection(listen('stdio://', { stdio: { input: keyboard } }))
+    expect(refused.code).toBe('ERR_BAD_ARGUMENT')
+    expect(refused.message).toContain('standard input is a terminal')
+    const typed = await listen('stdio://?format=json', { stdio: { input: keyboard } })
+    await typed.close()
   })
 
   it('a listener reports its URL; it reads only, and a request is refused on a channel that cannot receive replies', async () => {

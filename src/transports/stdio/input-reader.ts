@@ -65,6 +65,8 @@ export class InputReader {
     this.#input.on('data', this.#onData)
     this.#input.on('end', this.#onEnd)
     this.#input.on('error', this.#onError)
+    // A stream its owner paused stays paused when a 'data' listener is added.
+    this.#input.resume()
   }
 
   pause(): void {

@@ -16,6 +16,10 @@ export const provider: TransportProvider<{ stdio?: StdioOptions }> = {
   },
   async listen(url, options) {
     const o = readStdioOptions(url, options, 'listen(stdio)')
+    // Run without a pipe, a frames listener would wait for bytes no one can type.
+    if (o.format === 'frames' && (o.input as { isTTY?: boolean }).isTTY === true) {
+      throw new SeamError('ERR_BAD_ARGUMENT', 'listen(stdio): standard input is a terminal, and frames are binary; pipe a producer into this program (producer | consumer), or use stdio://?format=json to type JSON lines')
+    }
     return singleLinkListener(o.where, StdioLink.consumer(o))
   },
 }
