@@ -12,9 +12,8 @@
 import { EMPTY_HEADERS, tagProblem, type Envelope } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
 import { newId } from '../../channel/id.js'
-
-/** The content type whose bodies a line carries as their JSON value. */
-export const JSON_CT = 'application/json'
+// The content type whose bodies a line carries as their JSON value.
+import { JSON_CT } from '../../serde/json.js'
 
 const NEWLINE = 0x0a
 const RETURN = 0x0d
