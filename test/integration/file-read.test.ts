@@ -204,6 +204,23 @@ describe('file: reading', () => {
     await waitFor(() => got.length === 2, 5000, 'the appended order')
   })
 
+  it('a loop of sends that never yields is written as it goes: more than maxOutboxBytes in all, none refused', async () => {
+    const { url } = await files.fresh()
+    const errors = collectErrors()
+    const w = await connect(url, { onError: errors.onError, file: { maxOutboxBytes: 2 * 1024 * 1024 } })
+    const sends: Promise<void>[] = []
+    // ~120 bytes a record: about 5 MiB, sent without awaiting anything.
+    for (let n = 0; n < 40_000; n++) sends.push(w.send(Order, { n, item: 'a fairly ordinary order line, sixty-four bytes long or about' }))
+    await Promise.all(sends)
+    await w.close()
+    const { registry, got } = recorder()
+    const server = await listenFile(url, { registry })
+    await within(server.closed(), 10_000, 'the reader to end')
+    expect(got.length).toBe(40_000)
+    expect(got.every((o, i) => o.n === i)).toBe(true)
+    expect(errors.errors).toEqual([])
+  })
+
   it('a record over maxFrameBytes is refused with ERR_FRAME_TOO_LARGE, and the file stays whole', async () => {
     const { url } = await files.fresh()
     const w = await connect(url, { file: { maxFrameBytes: 500 } })

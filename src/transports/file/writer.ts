@@ -13,6 +13,21 @@ import type { ResolvedFileOptions } from './options.js'
 import { findTail } from './tail.js'
 
 const SLAB_BYTES = 256 * 1024
+// Bytes of sends that make a batch be written before the sending code yields (without `durable`).
+const FLUSH_AT = 1024 * 1024
+
+/** What is left of `bufs` after a write took `written` bytes: a partial write (a full disk, a signal) goes on from there. */
+function unwritten(bufs: Buffer[], written: number): Buffer[] {
+  const rest: Buffer[] = []
+  for (const b of bufs) {
+    if (written >= b.length) written -= b.length
+    else {
+      rest.push(written === 0 ? b : b.subarray(written))
+      written = 0
+    }
+  }
+  return rest
+}
 
 /** Checks the header and cuts off a torn last record; returns the report of the cut, if one was made. */
 async function repairTail(o: ResolvedFileOptions, where: string): Promise<SeamError | undefined> {
@@ -135,8 +150,34 @@ export class FileWriter implements TransportLink {
     this.#waitingBytes += end - at
     const b = (this.#next ??= batch())
     b.bytes += end - at
-    if (this.#writing === undefined) this.#writing = this.#flushSoon()
+    // A long loop of sends that does not yield is written as it goes, rather than held until it yields.
+    if (b.bytes >= FLUSH_AT && !this.#o.durable) this.#flushNow(b)
+    else if (this.#writing === undefined) this.#writing = this.#flushSoon()
     return b.done
+  }
+
+  /** Writes the waiting batch `b` at once (without `durable` writes are synchronous, so nothing is under way). */
+  #flushNow(b: Batch): void {
+    this.#seal()
+    this.#next = undefined
+    this.#settle(b, () => this.#writeSync(b.slabs))
+  }
+
+  /** Runs `write` for batch `b` and settles its sends by the outcome. */
+  #settle(b: Batch, write: () => void): void {
+    try {
+      write()
+      b.resolve()
+    } catch (err) {
+      this.#failed(b, err)
+    }
+    this.#waitingBytes -= b.bytes
+  }
+
+  #failed(b: Batch, err: unknown): void {
+    const error = toSeamError(err, 'ERR_TRANSPORT', `writing to ${this.#o.path} failed`)
+    b.reject(error)
+    this.#sink.error(error)
   }
 
   /** Moves the filled part of the slab into the batch and starts one with room for `need` bytes. */
@@ -161,38 +202,31 @@ export class FileWriter implements TransportLink {
       this.#seal()
       const b = this.#next
       this.#next = undefined
+      if (!this.#o.durable) {
+        this.#settle(b, () => this.#writeSync(b.slabs))
+        continue
+      }
       try {
-        await this.#write(b.slabs)
-        if (this.#o.durable) await this.#fh.datasync()
+        let bufs = b.slabs
+        while (bufs.length > 0) bufs = unwritten(bufs, (await this.#fh.writev(bufs)).bytesWritten)
+        await this.#fh.datasync()
         b.resolve()
       } catch (err) {
-        const error = toSeamError(err, 'ERR_TRANSPORT', `writing to ${this.#o.path} failed`)
-        b.reject(error)
-        this.#sink.error(error)
+        this.#failed(b, err)
       }
       this.#waitingBytes -= b.bytes
     }
     this.#writing = undefined
   }
 
-  async #write(slabs: Buffer[]): Promise<void> {
-    // One writev per batch; partial writes (a full disk, a signal) are continued from where they stopped.
-    // Without `durable`, the call is synchronous, as Node's own stdout to a file is: handing a batch to the
-    // page cache takes microseconds, less than the thread pool's round trip that an async write costs.
-    const durable = this.#o.durable
+  /**
+   * One writev per batch, synchronous, as Node's own stdout to a file is:
+   * handing a batch to the page cache takes microseconds, less than the
+   * thread pool's round trip an async write costs each awaited send.
+   */
+  #writeSync(slabs: Buffer[]): void {
     let bufs = slabs
-    while (bufs.length > 0) {
-      let bytesWritten = durable ? (await this.#fh.writev(bufs)).bytesWritten : writevSync(this.#fh.fd, bufs)
-      const rest: Buffer[] = []
-      for (const b of bufs) {
-        if (bytesWritten >= b.length) bytesWritten -= b.length
-        else {
-          rest.push(bytesWritten === 0 ? b : b.subarray(bytesWritten))
-          bytesWritten = 0
-        }
-      }
-      bufs = rest
-    }
+    while (bufs.length > 0) bufs = unwritten(bufs, writevSync(this.#fh.fd, bufs))
   }
 
   close(timeoutMs: number): Promise<void> {
