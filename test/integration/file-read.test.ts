@@ -3,7 +3,7 @@
  * following, a position to start again from, several readers, and a full
  * window that stops the reading.
  */
-import { stat } from 'node:fs/promises'
+import { appendFile, readFile, stat, writeFile } from 'node:fs/promises'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen } from '../../src/index.js'
@@ -73,6 +73,22 @@ describe('file: reading', () => {
     await write(url, 3, 6)
     await waitFor(() => got.length === 3, 5000, 'the three appended orders')
     expect(got.map((o) => o.n)).toEqual([3, 4, 5])
+  })
+
+  it('from=end starts after the last whole record: a record being written when the reader starts is read once it is whole', async () => {
+    const { url: source, path: sourcePath } = await files.fresh('source.seam')
+    await write(source, 0, 2)
+    const bytes = await readFile(sourcePath)
+    const second = HEADER_BYTES + 4 + bytes.readUInt32BE(HEADER_BYTES)
+    const { url, path } = await files.fresh()
+    // The file as a writer leaves it in the middle of writing its second record.
+    const half = second + 10
+    await writeFile(path, bytes.subarray(0, half))
+    const { registry, got } = recorder()
+    open.push(await listen(`${url}?from=end&follow=true&pollMs=20`, { registry }))
+    await appendFile(path, bytes.subarray(half))
+    await waitFor(() => got.length === 1, 5000, 'the record once whole')
+    expect(got).toEqual([{ n: 1, item: 'item-1' }])
   })
 
   it('a record is in the file once send resolved, before the writer closes', async () => {
