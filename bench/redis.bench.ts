@@ -9,8 +9,8 @@
  * Runs on the machine's Redis (127.0.0.1:6379) or `REDIS_URL`, on fresh
  * streams deleted after each run. Each row is the round with the median
  * ratio; in each round the two sides run back to back, the order
- * alternating. `REDIS_BENCH_N` (messages a run, default 20 000) and
- * `REDIS_BENCH_ROUNDS` (default 5) change that; `REDIS_BENCH_VERBOSE=1`
+ * alternating. `REDIS_BENCH_N` (messages a run, default 50 000: shorter runs measure the JIT more than the transport) and
+ * `REDIS_BENCH_ROUNDS` (default 7) change that; `REDIS_BENCH_VERBOSE=1`
  * prints every run's figures on stderr.
  */
 import { randomBytes } from 'node:crypto'
@@ -22,8 +22,8 @@ import { rawOneWay, type Load } from './redis-raw.js'
 import type { Row } from './report.js'
 import { medianRound } from './stats.js'
 
-const ROUNDS = setting('REDIS_BENCH_ROUNDS', 5, 1, 50)
-const LOAD: Load = { n: setting('REDIS_BENCH_N', 20_000, 1000, 10_000_000), batch: 500 }
+const ROUNDS = setting('REDIS_BENCH_ROUNDS', 7, 1, 50)
+const LOAD: Load = { n: setting('REDIS_BENCH_N', 50_000, 1000, 10_000_000), batch: 500 }
 const URL_BASE = (process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').replace(/\/+$/, '')
 
 function freshStream(side: string): string {

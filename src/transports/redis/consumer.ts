@@ -95,6 +95,7 @@ export class GroupConsumer {
   #own: string | undefined = '0'
   #nextClaim = 0
   #touchTimer: NodeJS.Timeout | undefined
+  readonly #refill: number
 
   constructor(
     client: RedisClient,
@@ -109,6 +110,7 @@ export class GroupConsumer {
       // Redis may have handed entries to this consumer in an answer that never arrived: they are read again from its pending list.
       dropped: () => void (this.#own = '0'),
     })
+    this.#refill = Math.max(1, Math.floor(Math.min(s.readCount, s.capacity) / 2))
     this.#acks = new IdBatcher((ids) =>
       commands.xack(s.stream, s.group, ids).catch((err: unknown) => {
         // They stay pending, so a live consumer claims them again after claimIdleMs: nothing is lost, they may come twice.
@@ -176,7 +178,8 @@ export class GroupConsumer {
 
   async #step(reader: BlockingReader): Promise<void> {
     const room = this.s.capacity - this.#unsettled.size
-    if (this.#paused || room <= 0) return this.#loop.waitForWake()
+    // A read waits for room for half a read: one settled entry at a time would otherwise cost a read each.
+    if (this.#paused || room < this.#refill) return this.#loop.waitForWake()
     const count = Math.min(room, this.s.readCount)
     if (Date.now() >= this.#nextClaim) return this.#claim(count)
     const own = this.#own
