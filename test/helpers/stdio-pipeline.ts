@@ -44,7 +44,8 @@ export async function runPipeline(stages: readonly Stage[], timeoutMs = 15_000):
   const dir = mkdtempSync(join(tmpdir(), 'seam-stdio-'))
   try {
     const line = stages
-      .map((s, i) => `${'fixture' in s ? fixtureCommand(s.fixture, s.args) : s.shell} 2>${quote(join(dir, `${i}.err`))}`)
+      // A shell stage is grouped, so that `sleep 1; cat` is one stage of the pipeline.
+      .map((s, i) => `${'fixture' in s ? fixtureCommand(s.fixture, s.args) : `{ ${s.shell}; }`} 2>${quote(join(dir, `${i}.err`))}`)
       .join(' | ')
     const script = `${line}; echo "\${PIPESTATUS[*]}" > ${quote(join(dir, 'status'))}`
     const child = spawn('bash', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'], detached: true, cwd: process.cwd() })

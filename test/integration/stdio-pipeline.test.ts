@@ -20,11 +20,24 @@ describe.concurrent('stdio: real pipes between processes', () => {
   it('typed values go through producer | processor | sink in order, and each stage exits 0 at the end of its input', async () => {
     // Frames on the first pipe, JSON lines on the second: both formats in one run.
     const r = await runPipeline([
-      { fixture: 'producer.ts', args: ['--count', '200'] },
+      // More than a pipe holds (64 KiB), and the producer exits as soon as close() resolves: nothing may be lost.
+      { fixture: 'producer.ts', args: ['--count', '5000'] },
       { fixture: 'processor.ts', args: ['--out', 'json'] },
       { fixture: 'sink.ts', args: ['--format', 'json'] },
     ])
-    expect(r.stderr).toEqual([['sent 200'], ['processed 200'], [...Array.from({ length: 200 }, (_, i) => `got pipe.Doubled {"seq":${i},"twice":${i * 2}}`), 'end handled=200 undecodable=0 invalid=0']])
+    expect(r.stderr).toEqual([['sent 5000'], ['processed 5000'], [...Array.from({ length: 5000 }, (_, i) => `got pipe.Doubled {"seq":${i},"twice":${i * 2}}`), 'end handled=5000 undecodable=0 invalid=0']])
+    expect(r.codes).toEqual([0, 0, 0])
+  }, TEST_MS)
+
+  it('a producer that exits as soon as close() resolves loses nothing, though its reader had not started reading', async () => {
+    // The middle stage reads nothing for a second, and the last message is larger than a pipe holds:
+    // when close() is called, bytes still wait in the producer, and close() must wait for them.
+    const r = await runPipeline([{ fixture: 'producer.ts', args: ['--count', '2000', '--await', 'false', '--tailBytes', '1000000'] }, { shell: 'sleep 1; cat' }, { fixture: 'sink.ts' }])
+    const [producer, , sink] = r.stderr as [string[], string[], string[]]
+    expect(producer).toEqual(['sent 2001'])
+    expect(got(sink)).toHaveLength(2001)
+    expect(got(sink).at(-1)).toBe('got pipe.Item {"seq":2000,"textLength":1000000}')
+    expect(sink.at(-1)).toBe('end handled=2001 undecodable=0 invalid=0')
     expect(r.codes).toEqual([0, 0, 0])
   }, TEST_MS)
 
