@@ -133,6 +133,10 @@ describe('redis: streams and groups', () => {
     for (const r of release.splice(0)) r()
     expect(started).toBe(50)
     expect(await settled(pending, (p) => p === 0)).toBe(0)
+    // Closed with nothing pending, it leaves the group: listeners coming and going do not pile up in it.
+    expect(await redis().xinfo('CONSUMERS', stream, group)).toHaveLength(1)
+    await server.close()
+    expect(await redis().xinfo('CONSUMERS', stream, group)).toEqual([])
   })
 
   it('maxLen trims the stream as it appends: exactly with exactTrim, about so by default', async () => {

@@ -140,11 +140,22 @@ export class GroupConsumer {
     this.#loop.stop()
   }
 
-  /** Stops reading, waits (at most `timeoutMs`) for the read in flight and for the settlements, then stops touching. */
+  /**
+   * Stops reading, waits (at most `timeoutMs`) for the read in flight and for
+   * the settlements, then stops touching. A consumer that leaves nothing
+   * pending is removed from the group, so that listeners coming and going
+   * (each a consumer of a fresh name) do not pile up in it.
+   */
   async close(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs
     await this.#loop.close(timeoutMs)
-    await Promise.race([Promise.allSettled([...this.#settling]).then(() => this.#acks.drained()), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())])
+    const settled = Promise.allSettled([...this.#settling])
+      .then(() => this.#acks.drained())
+      .then(() => (this.#unsettled.size === 0 ? this.commands.deleteIdleConsumer(this.s.stream, this.s.group, this.s.consumer) : false))
+      .catch(() => false)
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([settled, new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))])
+    clearTimeout(timer)
     clearInterval(this.#touchTimer)
   }
 

@@ -169,6 +169,13 @@ class IoCommands implements RedisCommands {
     await run(this.io, 'xclaim', stream, group, consumer, 0, ...ids, 'JUSTID')
   }
 
+  async deleteIdleConsumer(stream: string, group: string, consumer: string): Promise<boolean> {
+    const pending = (await run(this.io, 'xpending', stream, group, '-', '+', 1, consumer)) as unknown[]
+    if (pending.length > 0) return false
+    await run(this.io, 'xgroup', 'DELCONSUMER', stream, group, consumer)
+    return true
+  }
+
   async del(key: string): Promise<void> {
     await run(this.io, 'del', key)
   }
