@@ -139,6 +139,54 @@ describe('redis: streams and groups', () => {
     expect(await redis().xinfo('CONSUMERS', stream, group)).toEqual([])
   })
 
+  it('a handler slower than claimIdleMs keeps its entry: a competing consumer does not claim it meanwhile', async () => {
+    const stream = freshStream()
+    const url = `${redisUrl()}/${stream}?group=${freshGroup()}`
+    const options = { redis: { ...fastRedis, claimIdleMs: 600 } }
+    const started: string[] = []
+    let finished = 0
+    const registries = ['first', 'second'].map((name) => {
+      const registry = new Registry()
+      registry.on(Order, async () => {
+        started.push(name)
+        // Well past claimIdleMs: without touching, the other consumer's claim would take it after 600 ms.
+        await new Promise((r) => setTimeout(r, 1800))
+        finished++
+      })
+      return registry
+    })
+    // Concurrency 1: the busy consumer makes no claims of its own (which would reset the entry's idle time as touching does).
+    for (const registry of registries) open.push(await listen(url, { ...options, registry, concurrency: 1 }))
+    const client = await connect(`${redisUrl()}/${stream}`, { redis: fastRedis })
+    open.push(client)
+    await client.send(Order, { n: 1 })
+    await waitFor(() => finished === 1, 5000, 'the slow handler to finish')
+    expect(started).toHaveLength(1)
+  })
+
+  it('a stream deleted under a listener is made again with its group: the listener reports it and reads what comes next', async () => {
+    const stream = freshStream()
+    const errors = collectErrors()
+    const got: number[] = []
+    const registry = new Registry()
+    registry.on(Order, ({ n }) => void got.push(n))
+    open.push(await listen(`${redisUrl()}/${stream}?group=${freshGroup()}`, { registry, onError: errors.onError, redis: fastRedis }))
+    const client = await connect(`${redisUrl()}/${stream}`, { redis: fastRedis })
+    open.push(client)
+    await client.send(Order, { n: 1 })
+    await waitFor(() => got.length === 1, 5000, 'the first message')
+    await redis().del(stream)
+    await waitFor(() => errors.errors.length > 0, 5000, 'the listener to report the lost group')
+    expect(errors.errors[0]?.code).toBe('ERR_TRANSPORT')
+    expect(errors.errors[0]?.message).toContain(stream)
+    // Sent until one arrives: a send may land before the group is made again (then, as for any group, it is not read).
+    for (let n = 2; got.length === 1 && n < 100; n++) {
+      await client.send(Order, { n })
+      await waitFor(() => got.length > 1, 300, 'a message after the group was made again').catch(() => undefined)
+    }
+    expect(got.length).toBeGreaterThan(1)
+  })
+
   it('maxLen trims the stream as it appends: exactly with exactTrim, about so by default', async () => {
     const stream = freshStream()
     const client = await connect(`${redisUrl()}/${stream}?maxLen=100&exactTrim=true`, { redis: fastRedis })

@@ -200,7 +200,8 @@ export class GroupConsumer {
     } catch (err) {
       this.#own = '0'
       // The stream was deleted (or Redis restarted without its data): the group is made again, reading what comes next.
-      if (err instanceof Error && err.message.startsWith('NOGROUP')) await this.commands.createGroup(this.s.stream, this.s.group, '$')
+      // A read blocked at the time ends with UNBLOCKED (Redis 7), the next with NOGROUP.
+      if (err instanceof Error && /^(NOGROUP|UNBLOCKED)/.test(err.message)) await this.commands.createGroup(this.s.stream, this.s.group, '$')
       throw err
     }
     if (own === undefined) {
