@@ -54,15 +54,24 @@ export class Server implements AsyncDisposable {
 
   /** Idempotent; concurrent callers share one promise. */
   close(): Promise<void> {
+    return this.#close(undefined)
+  }
+
+  #close(result: void | Error): Promise<void> {
     this.#closing ??= (async () => {
       // Concurrently: a socket server's close waits until its peers' connections are gone.
       await Promise.all([this.#listener.close().catch(() => undefined), ...[...this.#peers].map((p) => p.close())])
-      this.#resolveClosed()
+      this.#resolveClosed(result)
     })()
     return this.#closing
   }
 
-  /** Resolves once the server is closed. Never rejects. */
+  /**
+   * Resolves once the server is closed: by `close()`, or by itself when its
+   * transport serves one link that ended (a file read to its end, standard
+   * input at its end, a broker consumer that failed for good), with that
+   * link's error if it ended on one. Never rejects.
+   */
   closed(): Promise<void | Error> {
     return this.#closed
   }
@@ -88,6 +97,7 @@ export class Server implements AsyncDisposable {
     void channel.closed().then((result) => {
       this.#peers.delete(channel)
       this.events.emit('peerClosed', channel, result)
+      if (this.#listener.single === true) void this.#close(result)
     })
     this.events.emit('peer', channel)
   }

@@ -154,6 +154,13 @@ export interface TransportListener {
   readonly url: string
   /** What the links it accepts promise. */
   readonly features: TransportFeatures
+  /**
+   * True when it hands over one link and never another (a broker's consumer,
+   * standard input, a file): once that link's channel has closed there is
+   * nothing left to serve, so the server closes itself and `closed()` says
+   * how the link ended (a file read to its end, a consumer that failed).
+   */
+  readonly single?: boolean
   /** Starts accepting; `onLink` is called for each new link. */
   start(onLink: (link: TransportLink) => void, onError: (error: SeamError) => void): void
   /** Stops accepting; links already accepted are closed by their channels. */

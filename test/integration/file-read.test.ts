@@ -31,8 +31,8 @@ async function write(url: string, from: number, to: number): Promise<void> {
 }
 
 describe('file: reading', () => {
-  it('reads from the start and stops at the end: closed() resolves once every handler is done', async () => {
-    const { url, path } = await files.fresh()
+  it('reads from the start and stops at the end: closed() of a plain listen() resolves once every handler is done', async () => {
+    const { url } = await files.fresh()
     await write(url, 0, 5)
     const registry = new Registry()
     const got: number[] = []
@@ -42,7 +42,7 @@ describe('file: reading', () => {
       got.push(o.n)
       contexts.push(`${ctx.transport}:${ctx.tag}`)
     })
-    const server = await listenFile(path, { registry, concurrency: 1 })
+    const server = await listen(url, { registry, concurrency: 1 })
     await within(server.closed(), 5000, 'the reader to end')
     expect(got).toEqual([0, 1, 2, 3, 4])
     expect(contexts[0]).toBe('file:file.Order')

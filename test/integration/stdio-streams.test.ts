@@ -7,7 +7,6 @@ import { PassThrough } from 'node:stream'
 import * as t from 'io-ts'
 import { describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen } from '../../src/index.js'
-import { listenStdio } from '../../src/transports/stdio/index.js'
 import { closedAfterEach, collectErrors, rejection, waitFor, within } from '../helpers.js'
 
 const Item = defineMessage('streams.Item', t.type({ seq: t.number, pad: t.string }))
@@ -63,7 +62,7 @@ describe('stdio over given streams', () => {
     expect(got).toEqual(Array.from({ length: n }, (_, i) => i))
   })
 
-  it('the end of the input ends the listener cleanly: handlers finish first, then closed() resolves', async () => {
+  it('the end of the input ends the listener cleanly: handlers finish first, then closed() of a plain listen() resolves', async () => {
     const input = new PassThrough()
     const registry = new Registry()
     const finished: number[] = []
@@ -74,7 +73,7 @@ describe('stdio over given streams', () => {
       finished.push(v.seq)
     })
     const errors = collectErrors()
-    const server = await listenStdio({ registry, onError: errors.onError, stdio: { input, format: 'json' } })
+    const server = await listen('stdio://?format=json', { registry, onError: errors.onError, stdio: { input } })
     open.push(server)
     let closed = false
     void server.closed().then(() => (closed = true))

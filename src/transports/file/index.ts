@@ -32,14 +32,12 @@ export function connectFile(path: string, options: ConnectOptions = {}): Promise
 }
 
 /**
- * Typed shortcut for `listen(pathToFileURL(path), options)`. A file has a
- * single reader channel, so the server closes itself when that channel
+ * Typed shortcut for `listen(pathToFileURL(path), options)`. Like every
+ * listener of a single link, the server closes itself when the reading
  * ends: without `follow`, `await server.closed()` returns once every record
  * was read and handled. A reading that ended on a failure (the file was
  * deleted or truncated) is reported to `onError` first.
  */
-export async function listenFile(path: string, options: ListenOptions = {}): Promise<Server> {
-  const server = await listen(fileUrl(path), options)
-  server.events.on('peerClosed', () => void server.close())
-  return server
+export function listenFile(path: string, options: ListenOptions = {}): Promise<Server> {
+  return listen(fileUrl(path), options)
 }

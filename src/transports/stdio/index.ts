@@ -32,12 +32,10 @@ export function connectStdio(options: ConnectOptions = {}): Promise<Channel> {
 
 /**
  * Typed shortcut for `listen('stdio://', options)`, reading standard input
- * (or `options.stdio.input`). Unlike a socket server, this one has a single
- * peer, the input, so the server closes itself when the input ends: `await
- * server.closed()` returns once every message read was handled.
+ * (or `options.stdio.input`). Like every listener of a single link, the
+ * server closes itself when the input ends: `await server.closed()` returns
+ * once every message read was handled.
  */
-export async function listenStdio(options: ListenOptions = {}): Promise<Server> {
-  const server = await listen(stdioUrl(options.stdio?.format), options)
-  server.events.on('peerClosed', () => void server.close())
-  return server
+export function listenStdio(options: ListenOptions = {}): Promise<Server> {
+  return listen(stdioUrl(options.stdio?.format), options)
 }
