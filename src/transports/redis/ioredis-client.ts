@@ -111,13 +111,13 @@ async function ready(io: Io, s: ClientSettings, what: string): Promise<void> {
   }
 }
 
-/** Reports `down` once per drop and `up` once it is ready again. */
-function watch(io: Io, events: ClientEvents): void {
+/** Reports `down` once per drop and `up` once it is ready again; nothing once `closing()` (a close is no drop). */
+function watch(io: Io, events: ClientEvents, closing: () => boolean): void {
   let up = true
   let last: Error | undefined
   io.on('error', (err) => void (last = err))
   io.on('close', () => {
-    if (!up) return
+    if (!up || closing()) return
     up = false
     events.status('down', last)
   })
@@ -210,7 +210,8 @@ export const ioredisClient: ClientFactory = async (s, events) => {
   const Redis = await loadIoredis()
   const io = new Redis(options(s, true))
   await ready(io, s, 'connecting to Redis')
-  watch(io, events)
+  let closed = false
+  watch(io, events, () => closed)
   const readers = new Set<Io>()
   let closing: Promise<void> | undefined
   const client: RedisClient = {
@@ -224,11 +225,12 @@ export const ioredisClient: ClientFactory = async (s, events) => {
         readers.delete(r)
         throw err
       }
-      watch(r, readerEvents)
+      watch(r, readerEvents, () => closed)
       return new IoReader(r)
     },
     close(timeoutMs) {
       closing ??= (async () => {
+        closed = true
         for (const r of readers) r.disconnect()
         let timer: NodeJS.Timeout | undefined
         // QUIT waits for the replies of commands sent before it; a server that is away gets no longer than the timeout.
