@@ -3,57 +3,20 @@
  * only after the destination confirmed it, so what the dead bridge had not
  * acknowledged is delivered again to the next one.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Seq, farSide } from '../helpers/bridge.js'
 import { AMQP_URL, freshQueue, rawAmqp, useRabbit } from '../helpers/amqp.js'
 import { closedAfterEach, waitFor, within } from '../helpers.js'
+import { scriptChildren, type ScriptChild } from '../helpers/child.js'
 import { connect, listen } from '../../src/index.js'
 
 useRabbit()
 const open = closedAfterEach()
-const CHILD = fileURLToPath(new URL('../helpers/bridge-child.ts', import.meta.url))
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-
-const children: ChildProcess[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-})
-
-interface Child {
-  readonly proc: ChildProcess
-  readonly exited: Promise<string>
-  ready(): boolean
-  lines(): string[]
-  describe(): string
-}
+const startScript = scriptChildren()
 
 /** Starts ../helpers/bridge-child.ts; the afterEach kills it if the test did not. */
-function startBridge(from: string, to: string, concurrency: number): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, from, to, String(concurrency)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(proc)
-  const out: string[] = []
-  let stderr = ''
-  let partial = ''
-  let ended: string | undefined
-  proc.stdout?.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString('utf8')).split('\n')
-    partial = lines.pop() ?? ''
-    out.push(...lines)
-  })
-  proc.stderr?.on('data', (chunk: Buffer) => void (stderr += chunk.toString('utf8')))
-  const exited = new Promise<string>((resolve) => proc.once('close', (code, signal) => resolve((ended = signal ?? `exit code ${code}`))))
-  return {
-    proc,
-    exited,
-    ready: () => {
-      if (ended !== undefined) throw new Error(`the bridge process ended (${ended}) before it was ready: ${stderr.trim()}`)
-      return out.includes('ready')
-    },
-    lines: () => out,
-    describe: () => `stdout: ${out.join(' | ')}; stderr: ${stderr.trim()}`,
-  }
+function startBridge(from: string, to: string, concurrency: number): ScriptChild {
+  return startScript('bridge-child.ts', [from, to, String(concurrency)])
 }
 
 /** Messages ready in `queue`, and consumers on it. */
@@ -82,7 +45,7 @@ describe('bridge killed mid-stream', () => {
 
     const first = startBridge(from, to, 16)
     await waitFor(() => first.ready() && far.received.length >= 50, 15_000, `the first bridge to forward 50 (${first.describe()})`)
-    first.proc.kill('SIGKILL')
+    process.kill(first.pid, 'SIGKILL')
     expect(await within(first.exited, 5000, 'the killed bridge to exit')).toBe('SIGKILL')
     // Mid-stream: the first bridge was killed with messages left to forward (and those it had taken in unacknowledged are back in the queue).
     expect((await queueState(source)).messageCount).toBeGreaterThan(0)
@@ -90,7 +53,7 @@ describe('bridge killed mid-stream', () => {
     const second = startBridge(from, to, 16)
     const seqs = (): Set<number> => new Set(far.received.map((r) => (r.value as { seq: number }).seq))
     await waitFor(() => second.ready() && seqs().size === total, 15_000, `every message on the far side (${seqs().size} of ${total}; ${second.describe()})`)
-    second.proc.kill('SIGTERM')
+    process.kill(second.pid, 'SIGTERM')
     expect(await within(second.exited, 10_000, 'the second bridge to close')).toBe('exit code 0')
 
     expect([...seqs()].sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i))

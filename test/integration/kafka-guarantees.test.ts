@@ -7,14 +7,13 @@
  * its partition, and a member that closes hands its partitions over intact.
  * Offsets are read back with plain kafkajs (see ../helpers/kafka-markers.ts).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import * as t from 'io-ts'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen, type Channel, type ListenOptions, type Server } from '../../src/index.js'
 import { closedAfterEach, sleep, waitFor, within } from '../helpers.js'
 import { fastKafka, freshGroup, freshTopic, kafkaUrl, PARTITIONS, rawKafka, useKafka, kafkaErrors } from '../helpers/kafka.js'
 import { appendMarkers, partitionOf, readToMarkers, type ReadRecord } from '../helpers/kafka-markers.js'
+import { scriptChildren, type ScriptChild } from '../helpers/child.js'
 
 useKafka()
 const open = closedAfterEach()
@@ -25,13 +24,8 @@ const Work = defineMessage('guarantee.Work', t.type({ key: t.string, seq: t.numb
 const WorkAsText = defineMessage('guarantee.Work', t.type({ key: t.string, seq: t.string }))
 const Stranger = defineMessage('guarantee.Stranger', t.type({ note: t.string }))
 
-const CHILD = fileURLToPath(new URL('../helpers/kafka-child.ts', import.meta.url))
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
-const children: ChildProcess[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-})
+const startScript = scriptChildren()
 
 function listenUrl(topic: string, group: string): string {
   return `${kafkaUrl()}/${topic}?group=${group}&fromBeginning=true`
@@ -360,45 +354,12 @@ describe('kafka guarantees', () => {
   }, 40_000)
 })
 
-interface Child {
-  readonly pid: number
-  /** Seqs in the order the child printed them. */
-  readonly handled: number[]
-  readonly exited: Promise<void>
-  /** True until it exits; throws (naming what it printed on stderr) once it exited on its own. */
-  alive(): boolean
-  describe(): string
-}
-
-/** Starts ../helpers/kafka-child.ts listening on `url`; the afterEach kills it if the test did not. */
-function startChild(url: string, handlerMs: number, concurrency: number): Child {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, url, String(handlerMs), String(concurrency), JSON.stringify(fastKafka)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(proc)
+/** Starts ../helpers/kafka-child.ts listening on `url`: the seqs it printed as handled, in order. */
+function startChild(url: string, handlerMs: number, concurrency: number): ScriptChild & { readonly handled: number[] } {
   const handled: number[] = []
-  let ready = false
-  let stderr = ''
-  let partial = ''
-  let ended: string | undefined
-  proc.stdout.on('data', (chunk: Buffer) => {
-    const lines = (partial + chunk.toString('utf8')).split('\n')
-    partial = lines.pop() ?? ''
-    for (const line of lines) {
-      const m = /^handled (\d+)$/.exec(line)
-      if (m !== null) handled.push(Number(m[1]))
-      else if (line === 'ready') ready = true
-    }
+  const child = startScript('kafka-child.ts', [url, String(handlerMs), String(concurrency), JSON.stringify(fastKafka)], (line) => {
+    const m = /^handled (\d+)$/.exec(line)
+    if (m !== null) handled.push(Number(m[1]))
   })
-  proc.stderr.on('data', (chunk: Buffer) => void (stderr += chunk.toString('utf8')))
-  // 'close', not 'exit': every line it printed has been read by then.
-  const exited = new Promise<void>((resolve) => proc.once('close', (code, signal) => resolve(void (ended = signal ?? `exit code ${code}`))))
-  return {
-    pid: proc.pid ?? -1,
-    handled,
-    exited,
-    alive: () => {
-      if (ended !== undefined) throw new Error(`the child ended (${ended}) before it was killed: ${stderr.trim()}`)
-      return true
-    },
-    describe: () => `ready: ${ready}, handled ${handled.length}${ended === undefined ? '' : `, ended: ${ended}`}${stderr === '' ? '' : `, stderr: ${stderr.trim()}`}`,
-  }
+  return Object.assign(child, { handled })
 }

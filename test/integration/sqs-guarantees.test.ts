@@ -6,50 +6,30 @@
  * policies, visibility extended while a handler runs, polling that outlives
  * errors, concurrency past ten, and a bounded close.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import * as t from 'io-ts'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen } from '../../src/index.js'
 import { closedAfterEach, collectErrors, sleep, waitFor, within } from '../helpers.js'
 import { CreateQueueCommand, DeleteQueueCommand, PurgeQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs'
 import { eventually, freshQueue, queueCounts, rawSqs, receiveRaw, useSqs } from '../helpers/sqs.js'
+import { scriptChildren, type ScriptChild } from '../helpers/child.js'
 
 useSqs()
 const open = closedAfterEach()
 
 const Seq = defineMessage('guarantee.Seq', t.type({ seq: t.number }))
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const CHILD = fileURLToPath(new URL('../helpers/sqs-child.ts', import.meta.url))
-const children: ChildProcess[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-})
+const startScript = scriptChildren()
 
-/** Starts ../helpers/sqs-child.ts on `url`; resolves once it polls. */
-async function startChild(url: string): Promise<{ pid: number; received: number[]; exited: Promise<unknown> }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, url], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(proc)
+/** Starts ../helpers/sqs-child.ts on `url`; resolves once it polls, with the seqs it printed as received. */
+async function startChild(url: string): Promise<ScriptChild & { readonly received: number[] }> {
   const received: number[] = []
-  let ready = false
-  let stderr = ''
-  let buffered = ''
-  proc.stdout?.on('data', (b: Buffer) => {
-    buffered += b.toString()
-    const lines = buffered.split('\n')
-    buffered = lines.pop() ?? ''
-    for (const line of lines) {
-      if (line === 'ready') ready = true
-      const m = /^received (\d+)$/.exec(line)
-      if (m !== null) received.push(Number(m[1]))
-    }
+  const child = startScript('sqs-child.ts', [url], (line) => {
+    const m = /^received (\d+)$/.exec(line)
+    if (m !== null) received.push(Number(m[1]))
   })
-  proc.stderr?.on('data', (b: Buffer) => (stderr += b.toString()))
-  const exited = new Promise((resolve) => proc.on('exit', resolve))
-  await waitFor(() => ready || proc.exitCode !== null, 15_000, 'the child to start polling')
-  if (!ready) throw new Error(`the child ended before it polled: ${stderr.trim()}`)
-  return { pid: proc.pid as number, received, exited }
+  await waitFor(() => child.ready(), 15_000, 'the child to start polling')
+  return Object.assign(child, { received })
 }
 
 describe('sqs: at-least-once', () => {
