@@ -15,10 +15,8 @@
  * ours and the baseline back to back, the side going first alternating.
  */
 import { connect, listen } from '../src/index.js'
-import { counting } from './broker-run.js'
+import { counting, sendTimed } from './broker-run.js'
 import { deleteQueue, freshQueue, rawOneWay, type Load, type Variant } from './amqp-raw.js'
-import { InFlight, finished } from './amqp-window.js'
-import { ItemMsg, item } from './payload.js'
 import type { Row } from './report.js'
 import { rounds } from './measure.js'
 import { medianRound } from './stats.js'
@@ -53,16 +51,7 @@ async function oursOneWay(base: string, variant: Variant, load: Load): Promise<n
   try {
     const client = await connect(url, { registry, amqp })
     try {
-      const window = new InFlight(load.inFlight)
-      const confirmed = (): void => window.release()
-      const failed = (err: unknown): void => window.release(err)
-      const t0 = process.hrtime.bigint()
-      for (let i = 0; i < load.n; i++) {
-        await window.take()
-        client.send(ItemMsg, item(i)).then(confirmed, failed)
-      }
-      await finished(`amqp ours (${variant.name})`, [window.drained(), consumed])
-      return load.n / (Number(process.hrtime.bigint() - t0) / 1e9)
+      return (await sendTimed(`amqp ours (${variant.name})`, client, load.n, load.inFlight, consumed)).rate
     } finally {
       await client.close()
     }

@@ -1,10 +1,11 @@
 /**
  * What the broker benchmarks (AMQP, Kafka, SQS) share: their settings from
- * the environment, a registry that counts the one-way messages handled, and
- * one run's figures.
+ * the environment, a registry that counts the one-way messages handled, our
+ * side's send loop, and one run's figures.
  */
-import { Registry } from '../src/index.js'
-import { ItemMsg } from './payload.js'
+import { Registry, type Channel } from '../src/index.js'
+import { InFlight, finished } from './amqp-window.js'
+import { ItemMsg, item } from './payload.js'
 
 /** One run's figures: messages per second, and this process's CPU time per message (user + system). */
 export interface Sample {
@@ -41,4 +42,23 @@ export function counting(n: number): { registry: Registry; consumed: Promise<voi
     if (++handled === n) allHandled()
   })
   return { registry, consumed }
+}
+
+/**
+ * Our side of a broker bench: sends `n` of the benchmark's one-way messages
+ * through `client` with at most `inFlight` unconfirmed (the window the
+ * baseline keeps too), timed until every send resolved and `consumed` did.
+ */
+export function sendTimed(what: string, client: Channel, n: number, inFlight: number, consumed: Promise<void>, key?: (i: number) => string): Promise<Sample> {
+  const window = new InFlight(inFlight)
+  const confirmed = (): void => window.release()
+  const failed = (err: unknown): void => window.release(err)
+  const produce = async (): Promise<void> => {
+    for (let i = 0; i < n; i++) {
+      await window.take()
+      client.send(ItemMsg, item(i), key === undefined ? undefined : { key: key(i) }).then(confirmed, failed)
+    }
+    await window.drained()
+  }
+  return timed(n, () => finished(what, [produce(), consumed]))
 }

@@ -27,11 +27,9 @@
  * (every run's figures on stderr) change that.
  */
 import { connect, listen } from '../src/index.js'
-import { counting, setting, timed, type Sample } from './broker-run.js'
-import { InFlight, finished } from './amqp-window.js'
+import { counting, sendTimed, setting, type Sample } from './broker-run.js'
 import { freshGroup, startBroker, type Broker } from './kafka-broker.js'
 import { keyList, rawOneWay, type Load } from './kafka-raw.js'
-import { ItemMsg, item } from './payload.js'
 import type { Row } from './report.js'
 import { medianRound } from './stats.js'
 
@@ -55,17 +53,7 @@ async function oursOneWay(broker: Broker, load: Load): Promise<Sample> {
     const client = await connect(base, { registry })
     try {
       const keys = keyList(load.keys)
-      const window = new InFlight(load.batch)
-      const confirmed = (): void => window.release()
-      const failed = (err: unknown): void => window.release(err)
-      const produce = async (): Promise<void> => {
-        for (let i = 0; i < load.n; i++) {
-          await window.take()
-          client.send(ItemMsg, item(i), { key: keys[i % keys.length] as string }).then(confirmed, failed)
-        }
-        await window.drained()
-      }
-      return await timed(load.n, () => finished('kafka ours', [produce(), consumed]))
+      return await sendTimed('kafka ours', client, load.n, load.batch, consumed, (i) => keys[i % keys.length] as string)
     } finally {
       await client.close()
     }

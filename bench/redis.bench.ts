@@ -15,9 +15,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { connect, listen } from '../src/index.js'
-import { InFlight, finished } from './amqp-window.js'
-import { counting, setting, timed, type Sample } from './broker-run.js'
-import { ItemMsg, item } from './payload.js'
+import { counting, sendTimed, setting, type Sample } from './broker-run.js'
 import { rawOneWay, type Load } from './redis-raw.js'
 import type { Row } from './report.js'
 import { medianRound } from './stats.js'
@@ -38,17 +36,7 @@ async function oursOneWay(load: Load): Promise<Sample> {
   const server = await listen(`${url}?group=ours`, { registry, concurrency: load.batch, redis: { readCount: load.batch } })
   const client = await connect(url, { registry })
   try {
-    const window = new InFlight(load.batch)
-    const confirmed = (): void => window.release()
-    const failed = (err: unknown): void => window.release(err)
-    const produce = async (): Promise<void> => {
-      for (let i = 0; i < load.n; i++) {
-        await window.take()
-        client.send(ItemMsg, item(i)).then(confirmed, failed)
-      }
-      await window.drained()
-    }
-    return await timed(load.n, () => finished('redis ours', [produce(), consumed]))
+    return await sendTimed('redis ours', client, load.n, load.batch, consumed)
   } finally {
     await client.close()
     await server.close()

@@ -17,9 +17,7 @@
  * 3) and `SQS_BENCH_VERBOSE=1` (every run's figures on stderr) change that.
  */
 import { connect, listen } from '../src/index.js'
-import { counting, setting, timed, type Sample } from './broker-run.js'
-import { InFlight, finished } from './amqp-window.js'
-import { ItemMsg, item } from './payload.js'
+import { counting, sendTimed, setting, type Sample } from './broker-run.js'
 import type { Row } from './report.js'
 import { startEndpoint, type Endpoint } from './sqs-endpoint.js'
 import { rawOneWay, type Load, type RawMode } from './sqs-raw.js'
@@ -38,17 +36,7 @@ async function oursOneWay(endpoint: Endpoint, load: Load): Promise<Sample> {
   try {
     const client = await connect(queue.channelUrl, { registry })
     try {
-      const window = new InFlight(load.window)
-      const confirmed = (): void => window.release()
-      const failed = (err: unknown): void => window.release(err)
-      const produce = async (): Promise<void> => {
-        for (let i = 0; i < load.n; i++) {
-          await window.take()
-          client.send(ItemMsg, item(i)).then(confirmed, failed)
-        }
-        await window.drained()
-      }
-      return await timed(load.n, () => finished('sqs ours', [produce(), consumed]))
+      return await sendTimed('sqs ours', client, load.n, load.window, consumed)
     } finally {
       await client.close()
     }

@@ -1,55 +1,27 @@
-import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import * as t from 'io-ts'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { Registry, connect, defineMessage, listen } from '../../src/index.js'
 import { closedAfterEach, collectErrors, waitFor, within } from '../helpers.js'
 import { fastRedis, freshGroup, freshStream, redis, redisUrl, useRedis } from '../helpers/redis.js'
+import { scriptChildren, type ScriptChild } from '../helpers/child.js'
 
 useRedis()
 const open = closedAfterEach()
 
 const Seq = defineMessage('guarantee.Seq', t.type({ seq: t.number }))
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url))
-const CHILD = fileURLToPath(new URL('../helpers/redis-child.ts', import.meta.url))
-const children: ChildProcess[] = []
-afterEach(() => {
-  for (const c of children.splice(0)) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-})
+const startScript = scriptChildren()
 
-interface Child {
-  readonly pid: number
-  readonly received: number[]
-  readonly done: number[]
-  readonly exited: Promise<unknown>
-}
-
-/** Starts ../helpers/redis-child.ts on `url`; resolves once it reads. */
-async function startChild(url: string, settings: object): Promise<Child> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', CHILD, url, JSON.stringify(settings)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
-  children.push(proc)
+/** Starts ../helpers/redis-child.ts on `url`; resolves once it reads, with the seqs it printed as received and as done. */
+async function startChild(url: string, settings: object): Promise<ScriptChild & { readonly received: number[]; readonly done: number[] }> {
   const received: number[] = []
   const done: number[] = []
-  let ready = false
-  let stderr = ''
-  let buffered = ''
-  proc.stdout?.on('data', (b: Buffer) => {
-    buffered += b.toString()
-    const lines = buffered.split('\n')
-    buffered = lines.pop() ?? ''
-    for (const line of lines) {
-      if (line === 'ready') ready = true
-      const m = /^(received|done) (\d+)$/.exec(line)
-      if (m !== null) (m[1] === 'done' ? done : received).push(Number(m[2]))
-    }
+  const child = startScript('redis-child.ts', [url, JSON.stringify(settings)], (line) => {
+    const m = /^(received|done) (\d+)$/.exec(line)
+    if (m !== null) (m[1] === 'done' ? done : received).push(Number(m[2]))
   })
-  proc.stderr?.on('data', (b: Buffer) => (stderr += b.toString()))
-  // 'close', not 'exit': its last lines of output may come after it exited.
-  const exited = new Promise((resolve) => proc.on('close', resolve))
-  await waitFor(() => ready || proc.exitCode !== null, 15_000, 'the child to start reading')
-  if (!ready) throw new Error(`the child ended before it read: ${stderr.trim()}`)
-  return { pid: proc.pid as number, received, done, exited }
+  await waitFor(() => child.ready(), 15_000, 'the child to start reading')
+  return Object.assign(child, { received, done })
 }
 
 /** Asks `read` every 50 ms until `ok` holds (at most 5 s); returns the last answer. */
