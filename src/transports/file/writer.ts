@@ -29,19 +29,17 @@ function unwritten(bufs: Buffer[], written: number): Buffer[] {
   return rest
 }
 
-/** Checks the header and cuts off a torn last record; returns the report of the cut, if one was made. */
-async function repairTail(o: ResolvedFileOptions, where: string): Promise<SeamError | undefined> {
-  const fh = await openFile(o.path, 'r+', where)
-  try {
-    await checkHeader(fh, o.path)
-    const { size } = await fh.stat()
-    const tail = await findTail(fh, size, o.maxFrameBytes, o.path)
-    if (tail.torn === 0) return undefined
-    await fh.truncate(tail.end)
-    return new SeamError('ERR_PROTOCOL', `${o.path}: cut off a torn last record (${tail.torn} bytes at offset ${tail.end}): the writer before this one died while writing it`)
-  } finally {
-    await fh.close()
-  }
+/**
+ * Checks the header of the open file and cuts off a torn last record;
+ * returns the report of the cut, if one was made.
+ */
+async function repairTail(fh: FileHandle, o: ResolvedFileOptions): Promise<SeamError | undefined> {
+  await checkHeader(fh, o.path)
+  const { size } = await fh.stat()
+  const tail = await findTail(fh, size, o.maxFrameBytes, o.path)
+  if (tail.torn === 0) return undefined
+  await fh.truncate(tail.end)
+  return new SeamError('ERR_PROTOCOL', `${o.path}: cut off a torn last record (${tail.torn} bytes at offset ${tail.end}): the writer before this one died while writing it`)
 }
 
 /** Records waiting for one write, and the promise their sends share. */
@@ -106,13 +104,18 @@ export class FileWriter implements TransportLink {
       throw toSeamError(err, 'ERR_TRANSPORT', `${where}: cannot create ${o.path}`)
     }
     const lock = await WriterLock.take(o.path, where)
+    let fh: FileHandle | undefined
     try {
-      const cut = await repairTail(o, where)
-      // Opened for appending: every write lands at the end of the file.
-      const writer = new FileWriter(await openFile(o.path, 'a', where), lock, o)
+      // One handle checks, repairs and appends: reading at a position and truncating work in
+      // append mode, and every write lands at the end of the file. (Two opens cost two more
+      // round trips to the thread pool per connect.)
+      fh = await openFile(o.path, 'a+', where)
+      const cut = await repairTail(fh, o)
+      const writer = new FileWriter(fh, lock, o)
       if (cut !== undefined) writer.#sink.error(cut)
       return writer
     } catch (err) {
+      await fh?.close().catch(() => undefined)
       await lock.release()
       throw toSeamError(err, 'ERR_TRANSPORT', `${where}: cannot open ${o.path}`)
     }
