@@ -21,10 +21,26 @@ export interface Claimed {
   readonly deleted: readonly string[]
 }
 
+/**
+ * Told when each append it was given settles: one object for all the
+ * appends of a link, so that an append costs no promise or closure of its
+ * own beyond the one it returns.
+ */
+export interface AppendWatcher {
+  /** Called once an append settled, either way, before its promise does. */
+  settled(): void
+  /** The error an append's promise rejects with; `what` is the label the append was given. */
+  failed(err: unknown, stream: string, what: string): Error
+}
+
 /** Commands sent on the shared connection; they wait while it reconnects. */
 export interface RedisCommands {
-  /** `XADD` (with `MAXLEN`, approximate unless `exact`); resolves once Redis added the entry. */
-  xadd(stream: string, fields: readonly (string | Buffer)[], trim?: { readonly maxLen: number; readonly exact: boolean }): Promise<unknown>
+  /**
+   * `XADD` (with `MAXLEN`, approximate unless `exact`); resolves once Redis
+   * added the entry. `watcher`, when given, is told when it settles and
+   * names its error, `what` being the label passed on to it.
+   */
+  xadd(stream: string, fields: readonly (string | Buffer)[], trim?: { readonly maxLen: number; readonly exact: boolean }, watcher?: AppendWatcher, what?: string): Promise<void>
   /** `PEXPIRE`: the key vanishes `ms` after the last call. */
   pexpire(key: string, ms: number): Promise<void>
   xack(stream: string, group: string, ids: readonly string[]): Promise<void>

@@ -8,7 +8,7 @@
 import { SeamError } from '../../channel/errors.js'
 import { backoff } from '../../channel/timers.js'
 import { F } from './entry.js'
-import type { BlockingReader, Claimed, ClientEvents, ClientFactory, ClientSettings, RedisClient, RedisCommands, StreamEntry } from './client.js'
+import type { AppendWatcher, BlockingReader, Claimed, ClientEvents, ClientFactory, ClientSettings, RedisClient, RedisCommands, StreamEntry } from './client.js'
 
 /* The slice of ioredis used here, typed locally: users never see an ioredis type. */
 type Arg = string | number | Buffer
@@ -152,9 +152,13 @@ interface Pipeline {
 }
 
 interface Append {
-  readonly args: Arg[]
-  readonly resolve: (id: unknown) => void
+  /** Stream, `MAXLEN` and `*`, then the fields as one array: ioredis flattens arguments, so they are not copied here. */
+  readonly args: (Arg | readonly (string | Buffer)[])[]
+  readonly resolve: () => void
   readonly reject: (err: unknown) => void
+  readonly watcher: AppendWatcher | undefined
+  readonly stream: string
+  readonly what: string
 }
 
 /**
@@ -169,10 +173,10 @@ class Appender {
 
   constructor(private readonly io: Io) {}
 
-  add(args: Arg[]): Promise<unknown> {
-    return new Promise((resolve, reject) => {
+  add(args: Append['args'], stream: string, watcher: AppendWatcher | undefined, what: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       if (this.#queue.length === 0) setImmediate(() => this.#flush())
-      this.#queue.push({ args, resolve, reject })
+      this.#queue.push({ args, resolve, reject, watcher, stream, what })
     })
   }
 
@@ -180,21 +184,25 @@ class Appender {
     const batch = this.#queue
     this.#queue = []
     const pipeline = (this.io.pipeline as () => Pipeline).call(this.io)
-    for (const a of batch) pipeline.xadd(...a.args)
+    for (const a of batch) pipeline.xadd(...(a.args as Arg[]))
     pipeline.exec().then(
       (results) => {
         for (let i = 0; i < batch.length; i++) {
-          const a = batch[i] as Append
-          const [err, id] = results?.[i] ?? [new Error('no reply to XADD'), undefined]
-          if (err === null) a.resolve(id)
-          else a.reject(err)
+          const result = results?.[i]
+          settle(batch[i] as Append, result === undefined ? new Error('no reply to XADD') : result[0])
         }
       },
       (err: unknown) => {
-        for (const a of batch) a.reject(err)
+        for (const a of batch) settle(a, err)
       },
     )
   }
+}
+
+function settle(a: Append, err: unknown): void {
+  a.watcher?.settled()
+  if (err === null) a.resolve()
+  else a.reject(a.watcher === undefined ? err : a.watcher.failed(err, a.stream, a.what))
 }
 
 class IoCommands implements RedisCommands {
@@ -204,10 +212,9 @@ class IoCommands implements RedisCommands {
     this.#appender = new Appender(io)
   }
 
-  xadd(stream: string, fields: readonly (string | Buffer)[], trim?: { readonly maxLen: number; readonly exact: boolean }): Promise<unknown> {
-    const args: Arg[] = trim === undefined ? [stream, '*'] : [stream, 'MAXLEN', trim.exact ? '=' : '~', trim.maxLen, '*']
-    for (const f of fields) args.push(f)
-    return this.#appender.add(args)
+  xadd(stream: string, fields: readonly (string | Buffer)[], trim?: { readonly maxLen: number; readonly exact: boolean }, watcher?: AppendWatcher, what = 'an entry'): Promise<void> {
+    const args = trim === undefined ? [stream, '*', fields] : [stream, 'MAXLEN', trim.exact ? '=' : '~', trim.maxLen, '*', fields]
+    return this.#appender.add(args, stream, watcher, what)
   }
 
   async pexpire(key: string, ms: number): Promise<void> {

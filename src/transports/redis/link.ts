@@ -4,7 +4,7 @@ import { HeldSink } from '../../channel/held-sink.js'
 import { newId } from '../../channel/id.js'
 import { sleep } from '../../channel/timers.js'
 import type { LinkSink, RouteOptions, TransportFeatures, TransportLink } from '../../channel/transport.js'
-import type { RedisClient, StreamEntry } from './client.js'
+import type { AppendWatcher, RedisClient, StreamEntry } from './client.js'
 import { GroupConsumer } from './consumer.js'
 import { copyFields, toFields } from './entry.js'
 import type { ResolvedRedisOptions } from './options.js'
@@ -109,7 +109,9 @@ export class RedisLink implements TransportLink {
     } else if (envelope.replyTo !== undefined && envelope.replyTo === this.replyAddress) {
       appended = this.#readReplies().then(() => commands.xadd(stream, toFields(envelope), trim))
     } else {
-      appended = commands.xadd(stream, toFields(envelope), trim)
+      // The common case: the watcher counts it and names its error, so it costs no promise of its own here.
+      this.#inFlight++
+      return commands.xadd(stream, toFields(envelope), trim, this.#watcher, envelope.tag)
     }
     this.#inFlight++
     return appended.then(
@@ -119,6 +121,11 @@ export class RedisLink implements TransportLink {
         throw toSeamError(err, 'ERR_TRANSPORT', `appending "${envelope.tag}" to Redis stream "${stream}" at ${this.o.where} failed`)
       },
     )
+  }
+
+  readonly #watcher: AppendWatcher = {
+    settled: () => this.#sent(),
+    failed: (err, stream, tag) => toSeamError(err, 'ERR_TRANSPORT', `appending "${tag}" to Redis stream "${stream}" at ${this.o.where} failed`),
   }
 
   #sent(): void {
