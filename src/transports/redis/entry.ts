@@ -50,8 +50,16 @@ export function copyFields(entry: StreamEntry, extra: Readonly<Record<string, st
   return out
 }
 
-function optional(entry: StreamEntry, field: string): string | undefined {
-  return entry.fields.get(field)?.toString('utf8')
+/** A decimal time stamp's value read from its bytes, or undefined when it is anything else (then `Number` of its text decides). */
+function digits(b: Buffer): number | undefined {
+  if (b.length === 0 || b.length > 15) return undefined
+  let n = 0
+  for (let i = 0; i < b.length; i++) {
+    const d = (b[i] as number) - 0x30
+    if (d < 0 || d > 9) return undefined
+    n = n * 10 + d
+  }
+  return n
 }
 
 /**
@@ -60,32 +68,69 @@ function optional(entry: StreamEntry, field: string): string | undefined {
  * at every redelivery. Throws ERR_PROTOCOL naming the first field that is wrong.
  */
 export function fromEntry(entry: StreamEntry, stream: string): Envelope {
-  const tag = optional(entry, F.tag)
-  const idText = optional(entry, F.id)
+  let tag: string | undefined
+  let idText: string | undefined
+  let tsBytes: Buffer | undefined
+  let ct: string | undefined
+  let corr: string | undefined
+  let replyTo: string | undefined
+  let key: string | undefined
+  let body: Buffer | undefined
+  let headers: Record<string, string> | undefined
+  // One pass over the fields: a lookup for each envelope field, most of them absent, costs more than reading every field once.
+  entry.fields.forEach((value, name) => {
+    switch (name) {
+      case F.tag:
+        tag = value.toString('utf8')
+        break
+      case F.id:
+        idText = value.toString('utf8')
+        break
+      case F.ts:
+        tsBytes = value
+        break
+      case F.ct:
+        ct = value.toString('utf8')
+        break
+      case F.corr:
+        corr = value.toString('utf8')
+        break
+      case F.replyTo:
+        replyTo = value.toString('utf8')
+        break
+      case F.key:
+        key = value.toString('utf8')
+        break
+      case F.body:
+        body = value
+        break
+      default:
+        if (!name.startsWith(HEADER_FIELD)) break
+        headers ??= {}
+        headers[name.slice(HEADER_FIELD.length)] = value.toString('utf8')
+    }
+  })
   const fail = (problem: string): never => {
     throw new SeamError('ERR_PROTOCOL', `malformed stream entry ${stream}@${entry.id}: ${problem}`, { id: idText })
   }
   const problem = tagProblem(tag)
   if (problem !== undefined) fail(tag === undefined ? 'the "tag" field is missing' : problem)
-  const body = entry.fields.get(F.body)
   if (body === undefined) fail('the "body" field is missing')
-  const tsText = optional(entry, F.ts)
-  const ts = tsText === undefined ? Number(entry.id.slice(0, entry.id.indexOf('-'))) : Number(tsText)
-  if (!Number.isFinite(ts)) fail(`the "ts" field is not a number ("${tsText}")`)
-  let headers: Record<string, string> | undefined
-  for (const [name, value] of entry.fields) {
-    if (!name.startsWith(HEADER_FIELD)) continue
-    headers ??= {}
-    headers[name.slice(HEADER_FIELD.length)] = value.toString('utf8')
+  let tsText: string | undefined
+  let ts = tsBytes === undefined ? Number(entry.id.slice(0, entry.id.indexOf('-'))) : digits(tsBytes)
+  if (ts === undefined) {
+    tsText = (tsBytes as Buffer).toString('utf8')
+    ts = Number(tsText)
   }
+  if (!Number.isFinite(ts)) fail(`the "ts" field is not a number ("${tsText}")`)
   return {
     tag: tag as string,
     id: idText === undefined || idText === '' ? `${stream}@${entry.id}` : idText,
     ts,
-    ct: optional(entry, F.ct) ?? DEFAULT_CONTENT_TYPE,
-    corr: optional(entry, F.corr),
-    replyTo: optional(entry, F.replyTo),
-    key: optional(entry, F.key),
+    ct: ct ?? DEFAULT_CONTENT_TYPE,
+    corr,
+    replyTo,
+    key,
     headers: headers ?? EMPTY_HEADERS,
     body: body as Buffer,
   }
