@@ -1,7 +1,7 @@
 /**
  * The Redis baseline: what a careful ioredis user writes for the same work
  * as our transport does. A producer appends in pipelines of `batch` `XADD`s
- * (what ioredis's auto-pipelining gives our sends of one turn, with `batch`
+ * (what our transport's pipeline of one turn's appends gives, with `batch`
  * of them awaiting Redis), each entry with the same fields ours carries
  * (tag, id, ts, body); a consumer in a group reads `XREADGROUP COUNT batch`,
  * decodes every body with the same msgpack library and acknowledges each

@@ -3,7 +3,7 @@
  * consumer group, ours against plain ioredis doing the same work with the
  * same batching (redis-raw.ts): `XADD` in pipelines of 500, `XREADGROUP
  * COUNT 500`, one `XACK` per read. Ours keeps 500 sends awaiting Redis
- * (ioredis auto-pipelines those of one turn into one write) and reads with
+ * (the appends of one turn go in one pipeline) and reads with
  * `concurrency` 500, so both read 500 entries at a time.
  *
  * Runs on the machine's Redis (127.0.0.1:6379) or `REDIS_URL`, on fresh

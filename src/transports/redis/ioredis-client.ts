@@ -1,8 +1,9 @@
 /**
  * The {@link RedisClient} on ioredis. Everything ioredis-specific is here:
  * its options (reconnect with our backoff, commands waiting while it
- * reconnects, auto-pipelining so that the sends of one tick go in one
- * write), its events, and its replies, turned into entries of bytes.
+ * reconnects, auto-pipelining so that the commands of one tick go in one
+ * write, and a pipeline of its own for the appends of one turn), its events,
+ * and its replies, turned into entries of bytes.
  * ioredis is imported on first use.
  */
 import { SeamError } from '../../channel/errors.js'

@@ -21,8 +21,8 @@ const FEATURES: TransportFeatures = Object.freeze({ reply: true, connected: fals
 export type RedisRole = { readonly kind: 'listen'; readonly group: string; readonly consumer: string; readonly concurrency: number } | { readonly kind: 'connect' }
 
 /**
- * One channel's link to Redis: appends (`XADD`, auto-pipelined, so the sends
- * of one tick go in one write) for everything it sends, and either a group
+ * One channel's link to Redis: appends (`XADD`, those of one turn in one
+ * pipeline) for everything it sends, and either a group
  * consumer of its stream (listen) or, from its first request on, a reader
  * of its private reply stream (connect).
  */
