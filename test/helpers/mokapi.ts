@@ -115,7 +115,13 @@ async function launch(bin: string, spec: string, deadline: number, wanted: numbe
       throw new PortTaken(`port ${port} was taken`)
     }
     // Our own line first: whoever took the port in the meantime may be a Kafka too.
-    if (out.includes(`on port ${port}`) && (await answers(brokers)) && !out.includes('address already in use')) return broker
+    if (out.includes(`on port ${port}`) && (await answers(brokers)) && !out.includes('address already in use')) {
+      // A broker that dies under a test fails it with ECONNREFUSED, which says nothing of why: mokapi's last words do.
+      void exited.then(() => {
+        if (stopping === undefined) process.stderr.write(`${why(`on ${brokers} ended (${ended}) while tests used it`).message}\n`)
+      })
+      return broker
+    }
     if (Date.now() >= deadline) {
       await stop()
       throw why(`did not answer Kafka requests on ${brokers} within ${START_MS} ms`)
