@@ -82,3 +82,33 @@ export function hostPort(url: URL, defaultPort?: number): { host: string; port: 
 export function hostUrl(scheme: string, host: string, port: number): string {
   return `${scheme}://${host.includes(':') ? `[${host}]` : host}:${port}`
 }
+
+/** How a query parameter of a transport URL reads: text, a whole number, `true`/`false`, or every value given. */
+export type QueryKind = 'string' | 'number' | 'boolean' | 'strings'
+
+/**
+ * A URL's query as a transport's options: every parameter must be one of
+ * `known`, read as its kind (the last value given wins, but a `strings`
+ * parameter keeps them all), under its own name or the one `rename` gives.
+ * @throws SeamError `ERR_BAD_URL` naming an unknown parameter (and the known ones) or a malformed value.
+ */
+export function queryOptions(url: URL, where: string, known: Readonly<Record<string, QueryKind>>, rename: Readonly<Record<string, string>> = {}): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const name of new Set(url.searchParams.keys())) {
+    const kind = known[name]
+    if (kind === undefined) throw new SeamError('ERR_BAD_URL', `${where}: unknown query parameter "${name}" (known: ${Object.keys(known).join(', ')})`)
+    const values = url.searchParams.getAll(name)
+    const value = values[values.length - 1] as string
+    const key = rename[name] ?? name
+    if (kind === 'strings') out[key] = values
+    else if (kind === 'string') out[key] = value
+    else if (kind === 'number') {
+      if (!/^\d+$/.test(value)) throw new SeamError('ERR_BAD_URL', `${where}: query parameter "${name}" must be a whole number (got "${value}")`)
+      out[key] = Number(value)
+    } else {
+      if (value !== 'true' && value !== 'false') throw new SeamError('ERR_BAD_URL', `${where}: query parameter "${name}" must be true or false (got "${value}")`)
+      out[key] = value === 'true'
+    }
+  }
+  return out
+}

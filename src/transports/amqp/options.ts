@@ -1,4 +1,5 @@
 import { SeamError } from '../../channel/errors.js'
+import { queryOptions, type QueryKind } from '../../channel/url.js'
 
 /**
  * The `amqp` option of `connect('amqp://…')` and `listen('amqp://…')`. Every
@@ -92,7 +93,7 @@ export interface ResolvedAmqpOptions {
   readonly reconnect: false | { readonly initialDelayMs: number; readonly maxDelayMs: number }
 }
 
-const KNOWN: Readonly<Record<string, 'string' | 'strings' | 'number' | 'boolean'>> = {
+const KNOWN: Readonly<Record<string, QueryKind>> = {
   queue: 'string',
   exchange: 'string',
   exchangeType: 'string',
@@ -113,25 +114,6 @@ const KNOWN: Readonly<Record<string, 'string' | 'strings' | 'number' | 'boolean'
 }
 
 /** The URL's query as AmqpOptions; throws ERR_BAD_URL naming an unknown or malformed parameter. */
-function fromQuery(url: URL, safeUrl: string): AmqpOptions {
-  const out: Record<string, unknown> = {}
-  for (const name of new Set(url.searchParams.keys())) {
-    const kind = KNOWN[name]
-    if (kind === undefined) throw new SeamError('ERR_BAD_URL', `${safeUrl}: unknown query parameter "${name}" (known: ${Object.keys(KNOWN).join(', ')})`)
-    const values = url.searchParams.getAll(name)
-    const value = values[values.length - 1] as string
-    if (kind === 'strings') out.bindings = values
-    else if (kind === 'string') out[name] = value
-    else if (kind === 'number') {
-      if (!/^\d+$/.test(value)) throw new SeamError('ERR_BAD_URL', `${safeUrl}: query parameter "${name}" must be a whole number (got "${value}")`)
-      out[name] = Number(value)
-    } else {
-      if (value !== 'true' && value !== 'false') throw new SeamError('ERR_BAD_URL', `${safeUrl}: query parameter "${name}" must be true or false (got "${value}")`)
-      out[name] = value === 'true'
-    }
-  }
-  return out as AmqpOptions
-}
 
 /** Reads `amqp://user:pass@host:port/vhost`; throws ERR_BAD_URL naming the bad part. */
 export function readTarget(url: URL): AmqpTarget {
@@ -201,7 +183,7 @@ export function readAmqpOptions(url: URL, given: { amqp?: AmqpOptions; connectTi
   const target = readTarget(url)
   const raw = given?.amqp
   if (raw !== undefined && (typeof raw !== 'object' || raw === null)) throw bad(where, 'option "amqp" must be an object')
-  const o: AmqpOptions = { ...fromQuery(url, target.safeUrl), ...raw }
+  const o: AmqpOptions = { ...(queryOptions(url, target.safeUrl, KNOWN, { bind: 'bindings' }) as AmqpOptions), ...raw }
   const bindings = o.bindings ?? []
   if (!Array.isArray(bindings) || bindings.some((b) => typeof b !== 'string')) throw bad(where, 'option "amqp.bindings" must be a list of routing-key patterns')
   const exchange = str(o, 'exchange', where)

@@ -1,5 +1,5 @@
 import { SeamError } from '../../channel/errors.js'
-import { hostList } from '../../channel/url.js'
+import { hostList, queryOptions, type QueryKind } from '../../channel/url.js'
 
 /**
  * The `kafka` option of `connect('kafka://…')` and `listen('kafka://…')`.
@@ -65,7 +65,7 @@ export interface ResolvedKafkaOptions {
   readonly where: string
 }
 
-const QUERY: Readonly<Record<string, 'string' | 'number' | 'boolean'>> = {
+const QUERY: Readonly<Record<string, QueryKind>> = {
   group: 'string',
   clientId: 'string',
   fromBeginning: 'boolean',
@@ -78,24 +78,6 @@ const QUERY: Readonly<Record<string, 'string' | 'number' | 'boolean'>> = {
   maxOutboxMessages: 'number',
 }
 
-function fromQuery(url: URL, where: string): KafkaOptions {
-  const out: Record<string, unknown> = {}
-  for (const name of new Set(url.searchParams.keys())) {
-    const kind = QUERY[name]
-    if (kind === undefined) throw new SeamError('ERR_BAD_URL', `${where}: unknown query parameter "${name}" (known: ${Object.keys(QUERY).join(', ')})`)
-    const value = url.searchParams.getAll(name).at(-1) as string
-    const key = name === 'group' ? 'groupId' : name
-    if (kind === 'string') out[key] = value
-    else if (kind === 'number') {
-      if (!/^\d+$/.test(value)) throw new SeamError('ERR_BAD_URL', `${where}: query parameter "${name}" must be a whole number (got "${value}")`)
-      out[key] = Number(value)
-    } else {
-      if (value !== 'true' && value !== 'false') throw new SeamError('ERR_BAD_URL', `${where}: query parameter "${name}" must be true or false (got "${value}")`)
-      out[key] = value === 'true'
-    }
-  }
-  return out as KafkaOptions
-}
 
 function bad(where: string, message: string): SeamError {
   return new SeamError('ERR_BAD_ARGUMENT', `${where}: ${message}`)
@@ -120,7 +102,7 @@ export function readKafkaOptions(url: URL, given: { kafka?: KafkaOptions; connec
   if (url.hash !== '') throw new SeamError('ERR_BAD_URL', `${shown}: a kafka URL takes no fragment`)
   const raw = given?.kafka
   if (raw !== undefined && (typeof raw !== 'object' || raw === null)) throw bad(where, 'option "kafka" must be an object')
-  const o: KafkaOptions = { ...fromQuery(url, shown), ...raw }
+  const o: KafkaOptions = { ...(queryOptions(url, shown, QUERY, { group: 'groupId' }) as KafkaOptions), ...raw }
   const brokers = o.brokers ?? hostList(url, 9092).map(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`)
   if (!Array.isArray(brokers) || brokers.length === 0 || brokers.some((b) => typeof b !== 'string' || b === '')) throw bad(where, 'option "kafka.brokers" must be a non-empty list of host:port')
   const path = decodeURIComponent(url.pathname.replace(/^\//, ''))

@@ -1,4 +1,5 @@
 import { SeamError } from '../../channel/errors.js'
+import { queryOptions, type QueryKind } from '../../channel/url.js'
 
 /**
  * The `redis` option of `connect('redis://…')` and `listen('redis://…')`.
@@ -73,7 +74,7 @@ export interface ResolvedRedisOptions {
   readonly where: string
 }
 
-const QUERY: Readonly<Record<string, 'string' | 'number' | 'boolean'>> = {
+const QUERY: Readonly<Record<string, QueryKind>> = {
   group: 'string',
   consumer: 'string',
   fromStart: 'boolean',
@@ -89,23 +90,6 @@ const QUERY: Readonly<Record<string, 'string' | 'number' | 'boolean'>> = {
   db: 'number',
 }
 
-function fromQuery(url: URL, where: string): RedisOptions {
-  const out: Record<string, unknown> = {}
-  for (const name of new Set(url.searchParams.keys())) {
-    const kind = QUERY[name]
-    if (kind === undefined) throw new SeamError('ERR_BAD_URL', `${where}: unknown query parameter "${name}" (known: ${Object.keys(QUERY).join(', ')})`)
-    const value = url.searchParams.getAll(name).at(-1) as string
-    if (kind === 'string') out[name] = value
-    else if (kind === 'number') {
-      if (!/^\d+$/.test(value)) throw new SeamError('ERR_BAD_URL', `${where}: query parameter "${name}" must be a whole number (got "${value}")`)
-      out[name] = Number(value)
-    } else {
-      if (value !== 'true' && value !== 'false') throw new SeamError('ERR_BAD_URL', `${where}: query parameter "${name}" must be true or false (got "${value}")`)
-      out[name] = value === 'true'
-    }
-  }
-  return out as RedisOptions
-}
 
 function bad(where: string, message: string): SeamError {
   return new SeamError('ERR_BAD_ARGUMENT', `${where}: ${message}`)
@@ -140,7 +124,7 @@ export function readRedisOptions(url: URL, given: { redis?: RedisOptions; connec
   if (path.includes('/')) throw new SeamError('ERR_BAD_URL', `${shown}: the path names one stream (redis://host:6379/stream); got "${path}" (the database number is ?db=N)`)
   const raw = given?.redis
   if (raw !== undefined && (typeof raw !== 'object' || raw === null)) throw bad(where, 'option "redis" must be an object')
-  const o: RedisOptions = { ...fromQuery(url, shown), ...raw }
+  const o: RedisOptions = { ...(queryOptions(url, shown, QUERY) as RedisOptions), ...raw }
   const connectTimeoutMs = given?.connectTimeoutMs ?? 10_000
   if (typeof connectTimeoutMs !== 'number' || !(connectTimeoutMs > 0)) throw bad(where, `option "connectTimeoutMs" must be a positive number (got ${JSON.stringify(connectTimeoutMs)})`)
   const r = o.reconnect

@@ -1,4 +1,5 @@
 import { SeamError } from '../../channel/errors.js'
+import { queryOptions, type QueryKind } from '../../channel/url.js'
 
 /**
  * The `sqs` option of `connect('sqs://…')` and `listen('sqs://…')`. Most
@@ -62,7 +63,7 @@ export interface ResolvedSqsOptions {
   readonly where: string
 }
 
-const QUERY: Readonly<Record<string, 'string' | 'number'>> = {
+const QUERY: Readonly<Record<string, QueryKind>> = {
   region: 'string',
   waitTimeSeconds: 'number',
   visibilityTimeout: 'number',
@@ -80,20 +81,6 @@ const LOCAL_CREDENTIALS = Object.freeze({ accessKeyId: 'seam-local', secretAcces
 const AWS_HOST = /^sqs(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/i
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$|^[A-Za-z0-9_-]{1,75}\.fifo$/
 
-function fromQuery(url: URL, where: string): SqsOptions {
-  const out: Record<string, unknown> = {}
-  for (const name of new Set(url.searchParams.keys())) {
-    const kind = QUERY[name]
-    if (kind === undefined) throw new SeamError('ERR_BAD_URL', `${where}: unknown query parameter "${name}" (known: ${Object.keys(QUERY).join(', ')})`)
-    const value = url.searchParams.getAll(name).at(-1) as string
-    if (kind === 'string') out[name] = value
-    else {
-      if (!/^\d+$/.test(value)) throw new SeamError('ERR_BAD_URL', `${where}: query parameter "${name}" must be a whole number (got "${value}")`)
-      out[name] = Number(value)
-    }
-  }
-  return out as SqsOptions
-}
 
 function bad(where: string, message: string): SeamError {
   return new SeamError('ERR_BAD_ARGUMENT', `${where}: ${message}`)
@@ -149,7 +136,7 @@ export function readSqsOptions(url: URL, given: { sqs?: SqsOptions; connectTimeo
   const fromUrl = readUrl(url, shown)
   const raw = given?.sqs
   if (raw !== undefined && (typeof raw !== 'object' || raw === null)) throw bad(where, 'option "sqs" must be an object')
-  const o: SqsOptions = { ...fromQuery(url, shown), ...raw }
+  const o: SqsOptions = { ...(queryOptions(url, shown, QUERY) as SqsOptions), ...raw }
   const queue = raw?.queue === undefined ? fromUrl.queue : queueRef(raw.queue, 'queue', where)
   const queueHost = queue !== undefined && 'url' in queue ? hostOf(queue.url, where) : undefined
   if (o.endpoint !== undefined && (typeof o.endpoint !== 'string' || !/^https?:\/\/[^/]+\/?$/i.test(o.endpoint))) throw bad(where, `option "sqs.endpoint" must be http(s)://host[:port] (got ${JSON.stringify(o.endpoint)})`)
