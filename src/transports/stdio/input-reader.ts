@@ -1,26 +1,12 @@
 import type { Readable } from 'node:stream'
 import { SeamError, toSeamError } from '../../channel/errors.js'
-import type { Envelope } from '../../channel/envelope.js'
-import type { BrokenEnvelope, Delivery } from '../../channel/transport.js'
+import type { Delivery } from '../../channel/transport.js'
 import { FrameDecoder } from '../stream/frames.js'
+import { StreamDelivery } from '../stream/link.js'
 import { isBomb, isPing, readEnvelope, readHello } from '../stream/wire.js'
 import { readLine } from './json-lines.js'
 import { LineSplitter } from './line-splitter.js'
 import type { StdioFormat } from './options.js'
-
-// A pipe has no acknowledgements: once read, a message is this process's, and a nack cannot send it back.
-class PipeDelivery implements Delivery {
-  readonly key: string | undefined
-
-  constructor(
-    readonly envelope: Envelope | undefined,
-    readonly broken?: BrokenEnvelope,
-  ) {
-    this.key = envelope?.key
-  }
-  ack(): void {}
-  nack(): void {}
-}
 
 /** What an {@link InputReader} reports. */
 export interface InputEvents {
@@ -130,15 +116,15 @@ export class InputReader {
       return
     }
     if (isPing(buf, start, end)) return
-    let delivery: PipeDelivery
+    let delivery: StreamDelivery
     try {
-      delivery = new PipeDelivery(readEnvelope(buf, start, end))
+      delivery = new StreamDelivery(readEnvelope(buf, start, end))
     } catch (err) {
       if (isBomb(err)) throw err
       // `cat a.frames b.frames`: the second stream's hello is no message.
       if (isHello(buf, start, end)) return
       // The frame boundary is intact, so only this message is lost, not the stream.
-      delivery = new PipeDelivery(undefined, { bytes: Buffer.from(buf.subarray(start, end)), error: toSeamError(err, 'ERR_PROTOCOL', 'malformed envelope') })
+      delivery = new StreamDelivery(undefined, { bytes: Buffer.from(buf.subarray(start, end)), error: toSeamError(err, 'ERR_PROTOCOL', 'malformed envelope') })
     }
     this.#events.deliver(delivery)
   }
@@ -148,11 +134,11 @@ export class InputReader {
     const text = buf.toString('utf8', start, end)
     // Blank lines separate nothing and carry nothing; a person typing may leave some.
     if (text.trim() === '') return
-    let delivery: PipeDelivery
+    let delivery: StreamDelivery
     try {
-      delivery = new PipeDelivery(readLine(text))
+      delivery = new StreamDelivery(readLine(text))
     } catch (err) {
-      delivery = new PipeDelivery(undefined, { bytes: Buffer.from(buf.subarray(start, end)), error: toSeamError(err, 'ERR_PROTOCOL', 'malformed JSON line') })
+      delivery = new StreamDelivery(undefined, { bytes: Buffer.from(buf.subarray(start, end)), error: toSeamError(err, 'ERR_PROTOCOL', 'malformed JSON line') })
     }
     this.#events.deliver(delivery)
   }
@@ -160,7 +146,7 @@ export class InputReader {
   readonly #onTooLong = (head: Buffer, length: number): void => {
     if (this.#done) return
     const error = new SeamError('ERR_FRAME_TOO_LARGE', `received a line of ${length} bytes; the limit is ${this.#lines.max} (option stdio.maxFrameBytes); it was skipped`)
-    this.#events.deliver(new PipeDelivery(undefined, { bytes: Buffer.from(head), error }))
+    this.#events.deliver(new StreamDelivery(undefined, { bytes: Buffer.from(head), error }))
   }
 
   readonly #onEnd = (): void => {

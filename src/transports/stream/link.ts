@@ -37,8 +37,8 @@ export interface StreamDialer {
   beforeHello?(error: Error | undefined): SeamError | undefined
 }
 
-// A stream has no acknowledgements: the socket delivered it, and that is all there is.
-class StreamDelivery implements Delivery {
+/** A message read from a byte stream (a socket, a pipe): no acknowledgements, since once read it is this process's and cannot go back. */
+export class StreamDelivery implements Delivery {
   readonly key: string | undefined
 
   constructor(
