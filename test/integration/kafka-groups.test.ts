@@ -31,13 +31,14 @@ describe('kafka consumer groups', () => {
     const sender = await connect(`${kafkaUrl()}/${topic}`, { kafka: fastKafka })
     open.push(sender)
     // A group settles its split asynchronously: on a loaded machine one member may join after the other was given
-    // every partition, until the next rebalance. So records go in rounds until both members have had some.
+    // every partition, until the next rebalance. So records go in rounds until both members have had some. A partition
+    // of a member the test broker dropped waits until that member is back (10–13 s on mokapi), hence the long wait.
     let n = 0
-    for (let round = 0; round < 6 && (round === 0 || a1.length === 0 || a2.length === 0); round++) {
+    for (let round = 0; round < 4 && (round === 0 || a1.length === 0 || a2.length === 0); round++) {
       const from = n
       n += 100
       await Promise.all(Array.from({ length: 100 }, (_, i) => sender.send(Note, { seq: from + i }, { key: `k${(from + i) % 20}` })))
-      await waitFor(() => a1.length + a2.length >= n && b.length >= n, 15_000, 'both groups to get every record')
+      await waitFor(() => a1.length + a2.length >= n && b.length >= n, 30_000, `both groups to get every record (group A ${a1.length}+${a2.length}, group B ${b.length} of ${n})`)
     }
     const all = (xs: number[]): number[] => [...xs].sort((x, y) => x - y)
     expect(all([...a1, ...a2])).toEqual(Array.from({ length: n }, (_, i) => i))
@@ -45,7 +46,7 @@ describe('kafka consumer groups', () => {
     // The group split the partitions between its members.
     expect(a1.length).toBeGreaterThan(0)
     expect(a2.length).toBeGreaterThan(0)
-  })
+  }, 130_000)
 
   it('a new group starts at the latest offset, or at the earliest with fromBeginning', async () => {
     const topic = freshTopic()
