@@ -11,6 +11,7 @@ export const TRANSPORTS: Readonly<Record<string, () => Promise<TransportProvider
   kafka: async () => (await import('./kafka/index.js')).provider,
   memory: async () => (await import('./memory/index.js')).provider,
   redis: async () => (await import('./redis/index.js')).provider,
+  rediss: async () => (await import('./redis/index.js')).provider,
   sqs: async () => (await import('./sqs/index.js')).provider,
   stdio: async () => (await import('./stdio/index.js')).provider,
   tcp: async () => (await import('./tcp/index.js')).provider,

@@ -3,7 +3,7 @@
  * write before it answers (`--appendonly yes --appendfsync always`) in a
  * fresh temporary folder, so that it can be killed by its PID and started
  * again on the same port with what it had acknowledged. Never the machine's
- * own Redis.
+ * own Redis. With `tls`, that port serves TLS only (`--tls-port`, `--port 0`).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
@@ -25,8 +25,20 @@ function freePort(): Promise<number> {
   })
 }
 
+/** Certificate files for a TLS-only server (see test/helpers/certs.ts). */
+export interface RedisTlsFiles {
+  /** The server's certificate and key. */
+  readonly certPath: string
+  readonly keyPath: string
+  /** The CA client certificates are checked against. */
+  readonly caPath: string
+  /** Require a client certificate signed by that CA (`--tls-auth-clients yes`); default false. */
+  readonly authClients?: boolean
+}
+
 export interface OwnRedis {
   readonly port: number
+  /** `redis://127.0.0.1:port`, or `rediss://…` when started with `tls`. */
   readonly url: string
   /** The PID of the server running now. */
   readonly pid: number
@@ -38,14 +50,18 @@ export interface OwnRedis {
   dispose(): Promise<void>
 }
 
-/** Starts a redis-server of its own; resolves once it accepts connections. */
-export async function ownRedis(): Promise<OwnRedis> {
+/** Starts a redis-server of its own, serving TLS only when `tls` is given; resolves once it accepts connections. */
+export async function ownRedis(tls?: RedisTlsFiles): Promise<OwnRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'seam-redis-'))
   const port = await freePort()
   let proc: ChildProcess | undefined
 
   async function start(): Promise<void> {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--save', '', '--daemonize', 'no', '--protected-mode', 'yes']
+    const listening =
+      tls === undefined
+        ? ['--port', String(port)]
+        : ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.certPath, '--tls-key-file', tls.keyPath, '--tls-ca-cert-file', tls.caPath, '--tls-auth-clients', tls.authClients === true ? 'yes' : 'no']
+    const args = [...listening, '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--save', '', '--daemonize', 'no', '--protected-mode', 'yes']
     const p = spawn(REDIS_SERVER, args, { stdio: ['ignore', 'pipe', 'pipe'] })
     proc = p
     let output = ''
@@ -82,7 +98,7 @@ export async function ownRedis(): Promise<OwnRedis> {
   await start()
   return {
     port,
-    url: `redis://127.0.0.1:${port}`,
+    url: `${tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`,
     get pid() {
       return proc?.pid as number
     },

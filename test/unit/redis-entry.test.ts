@@ -6,9 +6,7 @@ import { codeOf } from '../helpers.js'
 
 /** An entry as Redis gives it back for `fields`. */
 function entry(fields: readonly (string | Buffer)[], id = '1700000000000-0'): StreamEntry {
-  const map = new Map<string, Buffer>()
-  for (let i = 0; i < fields.length; i += 2) map.set(String(fields[i]), Buffer.from(fields[i + 1] as string | Buffer))
-  return { id, fields: map }
+  return { id, fields: fields.map((f) => Buffer.from(f)) }
 }
 
 const env: Envelope = { tag: 'shop.Order', id: 'e1', ts: 1700000000123, ct: 'application/json', corr: 'c1', replyTo: 'orders.replies.x', key: 'k', headers: { 'trace-id': 't' }, body: new Uint8Array([1, 2, 3]) }

@@ -5,11 +5,16 @@
  * (node-redis) is one more file implementing it. Nothing of a client library
  * reaches a user or the rest of the transport.
  */
+import type { ConnectionOptions } from 'node:tls'
 
-/** One stream entry: its id and its fields, values as bytes (nothing says a field is text). */
+/**
+ * One stream entry: its id and its fields as Redis sends them, names and
+ * values alternating, all as bytes (nothing says a field is text). Kept flat,
+ * as the reply holds it: a map per entry cost more than reading it once.
+ */
 export interface StreamEntry {
   readonly id: string
-  readonly fields: ReadonlyMap<string, Buffer>
+  readonly fields: readonly Buffer[]
 }
 
 /** What `XAUTOCLAIM` took over, and where the next scan starts. */
@@ -99,7 +104,9 @@ export interface ClientSettings {
   readonly db: number
   readonly connectTimeoutMs: number
   readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number }
-  /** Passed to the client as they are, e.g. `{ tls: {} }` for ioredis. */
+  /** `rediss://`: TLS on every connection, with these `node:tls` settings (certificates, verification); undefined for plain TCP. */
+  readonly tls: Readonly<ConnectionOptions> | undefined
+  /** The user's own client settings, passed as they are over the ones made from the rest (e.g. ioredis's `tls`, which then replaces `tls`). */
   readonly extra: Readonly<Record<string, unknown>>
   /** Where, for messages (no password). */
   readonly where: string

@@ -4,7 +4,7 @@ import type { BrokenEnvelope, Delivery, NackOptions } from '../../channel/transp
 import { IdBatcher } from './batcher.js'
 import { BlockingLoop } from './blocking-loop.js'
 import type { BlockingReader, RedisClient, RedisCommands, StreamEntry } from './client.js'
-import { fromEntry } from './entry.js'
+import { F, fieldValue, fromEntry } from './entry.js'
 
 /** Settings of a {@link GroupConsumer}. */
 export interface GroupSettings {
@@ -36,19 +36,21 @@ class RedisDelivery implements Delivery {
   readonly source: string
   readonly redelivered: boolean
   /** When it was read or last touched (ms since the epoch): its idle time in the pending list starts there. */
-  touched = Date.now()
+  touched: number
   #settled = false
 
   constructor(
     private readonly consumer: GroupConsumer,
     readonly entry: StreamEntry,
     deliveries: number,
+    readAt: number,
   ) {
+    this.touched = readAt
     const stream = consumer.s.stream
     try {
       this.envelope = fromEntry(entry, stream)
     } catch (err) {
-      const bytes = entry.fields.get('body') ?? Buffer.alloc(0)
+      const bytes = fieldValue(entry, F.body) ?? Buffer.alloc(0)
       this.broken = { bytes, error: err as SeamError }
     }
     this.key = this.envelope?.key
@@ -205,12 +207,14 @@ export class GroupConsumer {
       throw err
     }
     if (own === undefined) {
-      for (const e of entries) this.#deliver(e, 1)
+      const now = Date.now()
+      for (const e of entries) this.#deliver(e, 1, now)
       return
     }
     // Own pending entries, page by page; those still in a handler here are not delivered twice.
     this.#own = entries.length === 0 ? undefined : (entries.at(-1) as StreamEntry).id
-    for (const e of entries) if (!this.#unsettled.has(e.id)) this.#deliver(e, 2)
+    const now = Date.now()
+    for (const e of entries) if (!this.#unsettled.has(e.id)) this.#deliver(e, 2, now)
   }
 
   async #claim(count: number): Promise<void> {
@@ -223,14 +227,15 @@ export class GroupConsumer {
     const fresh = claimed.entries.filter((e) => !this.#unsettled.has(e.id))
     if (fresh.length === 0) return
     const counts = await this.commands.deliveryCounts(this.s.stream, this.s.group, this.s.consumer, fresh[0]!.id, fresh.at(-1)!.id, claimed.entries.length + this.#unsettled.size)
+    const now = Date.now()
     for (const e of fresh) {
       // XAUTOCLAIM counted this delivery already.
       const deliveries = counts.get(e.id) ?? 2
       if (deliveries <= this.s.maxDeliveries) {
-        this.#deliver(e, deliveries)
+        this.#deliver(e, deliveries, now)
         continue
       }
-      const d = new RedisDelivery(this, e, deliveries)
+      const d = new RedisDelivery(this, e, deliveries, now)
       this.#unsettled.set(e.id, d)
       const reason = new SeamError('ERR_HANDLER_FAILED', `entry ${this.s.stream}@${e.id} (${d.envelope?.tag ?? 'no tag'}) was delivered ${deliveries - 1} time${deliveries === 2 ? '' : 's'} (maxDeliveries ${this.s.maxDeliveries}) and never acknowledged: each consumer died or hung on it`, { tag: d.envelope?.tag, id: d.envelope?.id })
       this.hooks.error(reason)
@@ -238,8 +243,8 @@ export class GroupConsumer {
     }
   }
 
-  #deliver(e: StreamEntry, deliveries: number): void {
-    const d = new RedisDelivery(this, e, deliveries)
+  #deliver(e: StreamEntry, deliveries: number, readAt: number): void {
+    const d = new RedisDelivery(this, e, deliveries, readAt)
     this.#unsettled.set(e.id, d)
     this.hooks.deliver(d)
   }

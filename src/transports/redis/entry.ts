@@ -40,14 +40,60 @@ export function toFields(env: Envelope, extra?: Readonly<Record<string, string>>
   return out
 }
 
+/** The envelope's own field names by length, as bytes: every entry of ours carries several of them. */
+const KNOWN: (readonly [Buffer, string])[][] = []
+for (const name of Object.values(F)) (KNOWN[name.length] ??= []).push([Buffer.from(name), name])
+
+/** A field's name: one of the envelope's is matched byte by byte, not decoded into a new string each entry. */
+function fieldName(b: Buffer): string {
+  const candidates = KNOWN[b.length]
+  if (candidates !== undefined) {
+    next: for (const [bytes, name] of candidates) {
+      for (let i = 0; i < bytes.length; i++) if (bytes[i] !== b[i]) continue next
+      return name
+    }
+  }
+  return b.toString('utf8')
+}
+
+/** The value of the field `name` of `entry`, or undefined. */
+export function fieldValue(entry: StreamEntry, name: string): Buffer | undefined {
+  const f = entry.fields
+  for (let i = 0; i + 1 < f.length; i += 2) if (fieldName(f[i] as Buffer) === name) return f[i + 1]
+  return undefined
+}
+
 /** The fields of an entry read back, with `extra` headers added: what a dead letter carries on. */
 export function copyFields(entry: StreamEntry, extra: Readonly<Record<string, string>>): (string | Buffer)[] {
   const out: (string | Buffer)[] = []
-  for (const [name, value] of entry.fields) if (name !== F.body) out.push(name, value)
+  const f = entry.fields
+  let body: Buffer | undefined
+  for (let i = 0; i + 1 < f.length; i += 2) {
+    if (fieldName(f[i] as Buffer) === F.body) body = f[i + 1]
+    else out.push(f[i] as Buffer, f[i + 1] as Buffer)
+  }
   for (const name in extra) out.push(HEADER_FIELD + name, extra[name] as string)
-  const body = entry.fields.get(F.body)
   if (body !== undefined) out.push(F.body, body)
   return out
+}
+
+/**
+ * The text of a tag field. Most entries of a stream carry one of a few tags:
+ * the last one seen is kept with its bytes, so a run of one tag is compared,
+ * not decoded into a new string per entry.
+ */
+let lastTag: { readonly bytes: Buffer; readonly text: string } | undefined
+function tagText(b: Buffer): string {
+  const last = lastTag
+  if (last !== undefined && last.bytes.length === b.length) {
+    let i = 0
+    while (i < b.length && last.bytes[i] === b[i]) i++
+    if (i === b.length) return last.text
+  }
+  const text = b.toString('utf8')
+  // A copy: the entry's bytes are a view of a whole reply, which must not be kept alive.
+  if (b.length <= 64) lastTag = { bytes: Buffer.from(b), text }
+  return text
 }
 
 /** A decimal time stamp's value read from its bytes, or undefined when it is anything else (then `Number` of its text decides). */
@@ -78,10 +124,13 @@ export function fromEntry(entry: StreamEntry, stream: string): Envelope {
   let body: Buffer | undefined
   let headers: Record<string, string> | undefined
   // One pass over the fields: a lookup for each envelope field, most of them absent, costs more than reading every field once.
-  entry.fields.forEach((value, name) => {
+  const f = entry.fields
+  for (let i = 0; i + 1 < f.length; i += 2) {
+    const value = f[i + 1] as Buffer
+    const name = fieldName(f[i] as Buffer)
     switch (name) {
       case F.tag:
-        tag = value.toString('utf8')
+        tag = tagText(value)
         break
       case F.id:
         idText = value.toString('utf8')
@@ -109,7 +158,7 @@ export function fromEntry(entry: StreamEntry, stream: string): Envelope {
         headers ??= {}
         headers[name.slice(HEADER_FIELD.length)] = value.toString('utf8')
     }
-  })
+  }
   const fail = (problem: string): never => {
     throw new SeamError('ERR_PROTOCOL', `malformed stream entry ${stream}@${entry.id}: ${problem}`, { id: idText })
   }

@@ -8,7 +8,6 @@
  */
 import { SeamError } from '../../channel/errors.js'
 import { backoff } from '../../channel/timers.js'
-import { F } from './entry.js'
 import type { AppendWatcher, BlockingReader, Claimed, ClientEvents, ClientFactory, ClientSettings, RedisClient, RedisCommands, StreamEntry } from './client.js'
 
 /* The slice of ioredis used here, typed locally: users never see an ioredis type. */
@@ -48,23 +47,6 @@ function text(b: unknown): string {
   return Buffer.isBuffer(b) ? b.toString('utf8') : String(b)
 }
 
-/** The envelope's own field names by length, as bytes: every entry of ours carries some of them. */
-const KNOWN_NAMES: (readonly [Buffer, string])[][] = []
-for (const name of Object.values(F)) (KNOWN_NAMES[name.length] ??= []).push([Buffer.from(name), name])
-
-/** A field's name: one of the envelope's is matched byte by byte, not decoded into a new string each entry. */
-function fieldName(b: unknown): string {
-  if (!Buffer.isBuffer(b)) return String(b)
-  const candidates = KNOWN_NAMES[b.length]
-  if (candidates !== undefined) {
-    next: for (const [bytes, name] of candidates) {
-      for (let i = 0; i < bytes.length; i++) if (bytes[i] !== b[i]) continue next
-      return name
-    }
-  }
-  return b.toString('utf8')
-}
-
 /** `[id, [field, value, …]]` pairs as ioredis gives them with Buffer replies. */
 function entries(raw: unknown): StreamEntry[] {
   if (!Array.isArray(raw)) return []
@@ -73,9 +55,7 @@ function entries(raw: unknown): StreamEntry[] {
     // XAUTOCLAIM on Redis 6.2 gives nil for an entry deleted meanwhile.
     if (!Array.isArray(item)) continue
     const [id, flat] = item as [Buffer, Buffer[] | null]
-    const fields = new Map<string, Buffer>()
-    if (Array.isArray(flat)) for (let i = 0; i + 1 < flat.length; i += 2) fields.set(fieldName(flat[i]), flat[i + 1] as Buffer)
-    out.push({ id: text(id), fields })
+    out.push({ id: text(id), fields: Array.isArray(flat) ? flat : [] })
   }
   return out
 }
@@ -101,6 +81,8 @@ function options(s: ClientSettings, pipelined: boolean): Record<string, unknown>
     // Without it, a command in flight when the connection drops is neither answered nor failed: its promise hangs.
     autoResendUnfulfilledCommands: true,
     retryStrategy: (times: number) => backoff(times - 1, s.reconnect.initialDelayMs, s.reconnect.maxDelayMs),
+    // ioredis hands `tls` to node:tls connect() as it is; the user's own `extra.tls` replaces it whole.
+    ...(s.tls === undefined ? {} : { tls: s.tls }),
     ...s.extra,
   }
 }

@@ -1,8 +1,11 @@
 import { SeamError } from '../../channel/errors.js'
 import { queryOptions, type QueryKind } from '../../channel/url.js'
+import { readTlsClient, type ResolvedTlsClient, type TlsOptions } from '../tls/options.js'
 
 /**
- * The `redis` option of `connect('redis://…')` and `listen('redis://…')`.
+ * The `redis` option of `connect('redis://…')` and `listen('redis://…')`
+ * (and of `rediss://…`, the same over TLS, whose certificates come from the
+ * `tls` option: see {@link TlsOptions}).
  * Most fields can also be given in the URL's query
  * (`redis://127.0.0.1:6379/orders?group=billing&claimIdleMs=10000`); a field given here wins.
  */
@@ -37,7 +40,12 @@ export interface RedisOptions {
   db?: number
   /** Backoff between reconnects, doubling from `initialDelayMs` to `maxDelayMs`. */
   reconnect?: { initialDelayMs?: number; maxDelayMs?: number }
-  /** Passed to the client as they are, e.g. `{ tls: {} }` for ioredis. */
+  /**
+   * Passed to the client library (ioredis) as they are, over the settings
+   * this transport makes; a setting given here wins. For TLS use a
+   * `rediss://` URL and the `tls` option; a `tls` given here replaces that
+   * option's settings as a whole (they are not merged).
+   */
   client?: Readonly<Record<string, unknown>>
 }
 
@@ -70,6 +78,8 @@ export interface ResolvedRedisOptions {
   readonly connectTimeoutMs: number
   readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number }
   readonly client: Readonly<Record<string, unknown>>
+  /** `rediss://`: the `tls` option, read and checked; undefined for `redis://`. */
+  readonly tls: ResolvedTlsClient | undefined
   /** The URL without user and password, for messages. */
   readonly where: string
 }
@@ -113,15 +123,20 @@ function flag(value: unknown, option: string, where: string): boolean {
   return value
 }
 
-/** Reads the URL and the `redis` option; throws `ERR_BAD_URL` or `ERR_BAD_ARGUMENT` naming the bad part. */
-export function readRedisOptions(url: URL, given: { redis?: RedisOptions; connectTimeoutMs?: number } | undefined, where: string): ResolvedRedisOptions {
-  const shown = `redis://${url.host}${url.pathname}`
-  if (url.hostname === '') throw new SeamError('ERR_BAD_URL', `${shown}: the host is missing (redis://host:6379/stream)`)
+/**
+ * Reads the URL (`redis://` or `rediss://`), the `redis` option and, for
+ * `rediss://`, the `tls` option; throws `ERR_BAD_URL` or `ERR_BAD_ARGUMENT`
+ * naming the bad part.
+ */
+export function readRedisOptions(url: URL, given: { redis?: RedisOptions; tls?: TlsOptions; connectTimeoutMs?: number } | undefined, where: string): ResolvedRedisOptions {
+  const scheme = url.protocol === 'rediss:' ? 'rediss' : 'redis'
+  const shown = `${scheme}://${url.host}${url.pathname}`
+  if (url.hostname === '') throw new SeamError('ERR_BAD_URL', `${shown}: the host is missing (${scheme}://host:6379/stream)`)
   if (url.port !== '' && !/^\d+$/.test(url.port)) throw new SeamError('ERR_BAD_URL', `${shown}: the port "${url.port}" is not a number`)
-  if (url.hash !== '') throw new SeamError('ERR_BAD_URL', `${shown}: a redis URL takes no fragment`)
+  if (url.hash !== '') throw new SeamError('ERR_BAD_URL', `${shown}: a ${scheme} URL takes no fragment`)
   const path = decodeURIComponent(url.pathname.replace(/^\//, ''))
   // Redis allows any key name; a path of several segments is more likely a mistake (a database number is `?db=`).
-  if (path.includes('/')) throw new SeamError('ERR_BAD_URL', `${shown}: the path names one stream (redis://host:6379/stream); got "${path}" (the database number is ?db=N)`)
+  if (path.includes('/')) throw new SeamError('ERR_BAD_URL', `${shown}: the path names one stream (${scheme}://host:6379/stream); got "${path}" (the database number is ?db=N)`)
   const raw = given?.redis
   if (raw !== undefined && (typeof raw !== 'object' || raw === null)) throw bad(where, 'option "redis" must be an object')
   const o: RedisOptions = { ...(queryOptions(url, shown, QUERY) as RedisOptions), ...raw }
@@ -156,6 +171,8 @@ export function readRedisOptions(url: URL, given: { redis?: RedisOptions; connec
       maxDelayMs: count(r?.maxDelayMs, 'reconnect.maxDelayMs', 5000, where),
     },
     client: o.client ?? {},
+    // Read only for rediss://, as amqps:// does: the same certificates, checks and messages as tls://.
+    tls: scheme === 'rediss' ? readTlsClient(given?.tls, where) : undefined,
     where: shown,
   }
 }

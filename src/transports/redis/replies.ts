@@ -4,7 +4,7 @@ import type { BrokenEnvelope, Delivery } from '../../channel/transport.js'
 import { IdBatcher } from './batcher.js'
 import { BlockingLoop } from './blocking-loop.js'
 import type { BlockingReader, RedisClient, RedisCommands, StreamEntry } from './client.js'
-import { fromEntry } from './entry.js'
+import { F, fieldValue, fromEntry } from './entry.js'
 
 // Replies never wait in the channel's window: a read takes what is there.
 const REPLY_READ_COUNT = 500
@@ -67,7 +67,7 @@ class ReplyDelivery implements Delivery {
     try {
       this.envelope = fromEntry(entry, stream)
     } catch (err) {
-      this.broken = { bytes: entry.fields.get('body') ?? Buffer.alloc(0), error: err as SeamError }
+      this.broken = { bytes: fieldValue(entry, F.body) ?? Buffer.alloc(0), error: err as SeamError }
     }
     this.source = stream
   }
