@@ -72,6 +72,8 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
   readonly features: TransportFeatures
   readonly #link: TransportLink
   readonly #serde: Serde
+  /** Encodes a body: into a reused buffer where the link copies it at once, else into bytes of its own. */
+  readonly #encodeBody: (value: unknown) => Uint8Array
   readonly #policies: Readonly<Policies>
   readonly #onError: (err: SeamError) => void
   readonly #closeTimeoutMs: number
@@ -101,6 +103,9 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     this.features = link.features
     this.registry = o.registry
     this.#serde = o.serde
+    const serde = o.serde
+    const shared = link.copiesBody === true ? serde.encodeShared : undefined
+    this.#encodeBody = shared === undefined ? (value) => serde.encode(value) : (value) => shared.call(serde, value)
     this.#policies = o.policies
     this.#onError = o.onError
     this.#closeTimeoutMs = o.closeTimeoutMs
@@ -194,12 +199,13 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     }
     const id = env.id
     const replied = this.#pending.add(id, type.tag, timeoutMs)
-    // A full window keeps reading while a reply is awaited (see Window).
-    this.#window.check()
+    // Sent before anything else runs: its body may be in the serde's shared buffer (see #encodeBody).
     this.#link.send(env, options).then(
       () => this.#pending.written(id),
       (err: unknown) => this.#pending.reject(id, err),
     )
+    // A full window keeps reading while a reply is awaited (see Window).
+    this.#window.check()
     const reply = options.signal === undefined ? await replied : await this.#abortable(replied, id, options.signal)
     if (reply.tag !== expect.tag) {
       throw new SeamError('ERR_INVALID_PAYLOAD', `the reply to "${type.tag}" is a "${reply.tag}", not the expected "${expect.tag}"`, { tag: reply.tag, id: reply.id })
@@ -302,7 +308,8 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
       replyTo,
       key,
       headers: headers ?? EMPTY_HEADERS,
-      body: this.#serde.encode(type.codec.encode(value)),
+      // Built right before the link's send, with nothing encoded in between: a shared buffer is safe.
+      body: this.#encodeBody(type.codec.encode(value)),
     }
   }
 

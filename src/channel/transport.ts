@@ -6,6 +6,7 @@
  */
 import type { Envelope } from './envelope.js'
 import type { SeamError } from './errors.js'
+import type { Serde } from '../serde/serde.js'
 import type { PeerInfo } from './peer.js'
 
 /**
@@ -141,6 +142,13 @@ export interface TransportLink {
    * `ERR_TRANSPORT`).
    */
   send(envelope: Envelope, route?: RouteOptions): Promise<void>
+  /**
+   * True when `send` is done with the envelope's body by the time it returns
+   * (it copied or encoded it, and keeps no reference): the channel may then
+   * hand it a body in a buffer the next send reuses (see
+   * {@link Serde.encodeShared}), which saves a copy per message.
+   */
+  readonly copiesBody?: boolean
   /**
    * Stops reading, flushes queued sends (for at most `timeoutMs`), then
    * releases every socket and timer. Idempotent.

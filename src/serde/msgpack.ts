@@ -40,6 +40,7 @@ export function createMsgpack(): Serde {
   return {
     contentType: MSGPACK,
     encode,
+    encodeShared: (value) => encoder.encodeSharedRef(value),
     decode: (bytes) => decoder.decode(bytes),
   }
 }

@@ -9,6 +9,13 @@ export interface Serde {
   readonly contentType: string
   /** Serializes a value. Must not keep a reference to the returned bytes. */
   encode(value: unknown): Uint8Array
+  /**
+   * Optional: serializes a value into bytes that may be a view of a buffer
+   * the next call overwrites. A channel uses it only when its transport
+   * copies the body before anything else is encoded, which saves one copy
+   * per message; without it, `encode` serves.
+   */
+  encodeShared?(value: unknown): Uint8Array
   /** Deserializes bytes; throws on bytes it cannot read. */
   decode(bytes: Uint8Array): unknown
 }

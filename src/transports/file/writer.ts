@@ -70,6 +70,8 @@ function batch(): Batch {
 export class FileWriter implements TransportLink {
   readonly name = 'file'
   readonly features = FILE_FEATURES
+  /** `send` encodes the envelope into its outgoing buffer before it returns. */
+  readonly copiesBody = true
   readonly peer = undefined
   readonly replyAddress = undefined
   readonly #fh: FileHandle

@@ -33,6 +33,8 @@ type Writer = Outbox | LineOutbox
 export class StdioLink implements TransportLink {
   readonly name = 'stdio'
   readonly features = STDIO_FEATURES
+  /** `send` encodes the envelope into its outgoing buffer before it returns. */
+  readonly copiesBody = true
   readonly peer = undefined
   /** Nothing comes back through a pipe, so this side cannot receive replies. */
   readonly replyAddress = undefined

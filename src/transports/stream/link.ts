@@ -62,6 +62,8 @@ export function socketPeer(socket: Socket): PeerInfo {
  */
 export class StreamLink implements TransportLink {
   readonly features = STREAM_FEATURES
+  /** `send` encodes the envelope into its outgoing buffer before it returns. */
+  readonly copiesBody = true
   /** Replies come back over the same connection. */
   readonly replyAddress = ''
   readonly #options: ResolvedStreamOptions
