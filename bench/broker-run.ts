@@ -55,7 +55,7 @@ export function sendTimed(what: string, client: Channel, n: number, inFlight: nu
   const failed = (err: unknown): void => window.release(err)
   const produce = async (): Promise<void> => {
     for (let i = 0; i < n; i++) {
-      await window.take()
+      if (!window.tryTake()) await window.take()
       client.send(ItemMsg, item(i), key === undefined ? undefined : { key: key(i) }).then(confirmed, failed)
     }
     await window.drained()

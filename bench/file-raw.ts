@@ -12,22 +12,28 @@ import { item } from './payload.js'
 
 const BATCH_BYTES = 64 * 1024
 
-/** Writes `n` frames of `item(i)` to `path`: a new file (`w`), or appended (`a`). */
-export async function rawWrite(path: string, n: number, flags: 'w' | 'a' = 'w'): Promise<void> {
+/**
+ * Writes `n` frames of `item(i)` to `path`: a new file (`w`), or appended
+ * (`a`); `pad` zero bytes before each payload, inside its frame, make the
+ * frames as long as ours (payload.ts's ENVELOPE_PAD).
+ */
+export async function rawWrite(path: string, n: number, flags: 'w' | 'a' = 'w', pad = 0): Promise<void> {
   const encoder = new Encoder()
   const fh = await open(path, flags)
   let buf = Buffer.allocUnsafe(BATCH_BYTES * 2)
   let pos = 0
   for (let i = 0; i < n; i++) {
     const bytes = encoder.encodeSharedRef(item(i))
-    if (buf.length - pos < bytes.length + 4) {
+    const len = pad + bytes.length
+    if (buf.length - pos < len + 4) {
       await fh.write(buf, 0, pos)
-      buf = Buffer.allocUnsafe(Math.max(BATCH_BYTES * 2, bytes.length + 4))
+      buf = Buffer.allocUnsafe(Math.max(BATCH_BYTES * 2, len + 4))
       pos = 0
     }
-    buf.writeUInt32BE(bytes.length, pos)
-    buf.set(bytes, pos + 4)
-    pos += 4 + bytes.length
+    buf.writeUInt32BE(len, pos)
+    if (pad > 0) buf.fill(0, pos + 4, pos + 4 + pad)
+    buf.set(bytes, pos + 4 + pad)
+    pos += 4 + len
     if (pos >= BATCH_BYTES) {
       await fh.write(buf, 0, pos)
       pos = 0
@@ -38,12 +44,12 @@ export async function rawWrite(path: string, n: number, flags: 'w' | 'a' = 'w'):
 }
 
 /**
- * Reads the frames of `path` from `start` and decodes each; returns how
- * many. Stops at the end of the file, or with `follow` once it has `follow`
+ * Reads the frames of `path` from `start` and decodes each, after `pad`
+ * filler bytes; returns how many. Stops at the end of the file, or with `follow` once it has `follow`
  * frames, waiting at the end for a change notice (or 200 ms) as the file
  * transport's follower does.
  */
-export async function rawRead(path: string, start = 0, follow = 0): Promise<number> {
+export async function rawRead(path: string, start = 0, follow = 0, pad = 0): Promise<number> {
   const decoder = new Decoder()
   const fh = await open(path, 'r')
   // As the file transport's follower: a notice that comes while the reader is busy is kept, not lost.
@@ -81,7 +87,7 @@ export async function rawRead(path: string, start = 0, follow = 0): Promise<numb
     while (buf.length - pos >= 4) {
       const len = buf.readUInt32BE(pos)
       if (buf.length - pos - 4 < len) break
-      decoder.decode(buf.subarray(pos + 4, pos + 4 + len))
+      decoder.decode(buf.subarray(pos + 4 + pad, pos + 4 + len))
       count++
       pos += 4 + len
     }

@@ -82,9 +82,18 @@ export interface CompareOptions {
  * each side equally often.
  */
 export async function rounds<S, T>(sides: readonly [S, S], count: number, measure: (side: S) => Promise<T>): Promise<[T[], T[]]> {
-  const out: [T[], T[]] = [[], []]
+  const [a, b] = await roundsOf(sides, count, measure)
+  return [a as T[], b as T[]]
+}
+
+/** {@link rounds} for any number of sides: each round runs every side once, the first side moving along by one each round. */
+export async function roundsOf<S, T>(sides: readonly S[], count: number, measure: (side: S) => Promise<T>): Promise<T[][]> {
+  const out: T[][] = sides.map(() => [])
   for (let round = 0; round < count; round++) {
-    for (const s of round % 2 === 0 ? [0, 1] : [1, 0]) out[s as 0 | 1].push(await measure(sides[s as 0 | 1]))
+    for (let k = 0; k < sides.length; k++) {
+      const s = (round + k) % sides.length
+      ;(out[s] as T[]).push(await measure(sides[s] as S))
+    }
   }
   return out
 }

@@ -22,8 +22,12 @@ export class RawWriter {
   #blocked = false
   #drained: Promise<void> | undefined
 
-  constructor(socket: Socket) {
+  readonly #pad: number
+
+  /** `pad`: zero bytes written before each payload, inside its frame (payload.ts's ENVELOPE_PAD: our envelope's size); the reader skips them. */
+  constructor(socket: Socket, pad = 0) {
     this.#socket = socket
+    this.#pad = pad
   }
 
   get blocked(): boolean {
@@ -37,10 +41,13 @@ export class RawWriter {
 
   write(value: unknown): void {
     const bytes = this.#encoder.encodeSharedRef(value)
-    if (this.#buf.length - this.#pos < bytes.length + 4) this.#grow(bytes.length + 4)
-    this.#buf.writeUInt32BE(bytes.length, this.#pos)
-    this.#buf.set(bytes, this.#pos + 4)
-    this.#pos += 4 + bytes.length
+    const pad = this.#pad
+    const len = pad + bytes.length
+    if (this.#buf.length - this.#pos < len + 4) this.#grow(len + 4)
+    this.#buf.writeUInt32BE(len, this.#pos)
+    if (pad > 0) this.#buf.fill(0, this.#pos + 4, this.#pos + 4 + pad)
+    this.#buf.set(bytes, this.#pos + 4 + pad)
+    this.#pos += 4 + len
     if (this.#pos >= BATCH_BYTES) this.flush()
     else if (!this.#scheduled) {
       this.#scheduled = true

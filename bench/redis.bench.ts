@@ -2,9 +2,10 @@
  * Redis benchmarks: typed one-way messages through a Redis stream in a
  * consumer group, ours against plain ioredis doing the same work with the
  * same batching (redis-raw.ts): `XADD` in pipelines of 500, `XREADGROUP
- * COUNT 500`, one `XACK` per read. Ours keeps 500 sends awaiting Redis
- * (the appends of one turn go in one pipeline) and reads with
- * `concurrency` 500, so both read 500 entries at a time.
+ * COUNT 500`, one `XACK` per read. Ours sends 500 in one turn (the appends
+ * of one turn go in one pipeline), awaits them all and sends the next 500,
+ * as the baseline awaits each pipeline, and reads with `concurrency` 500,
+ * so both read 500 entries at a time.
  *
  * Runs on the machine's Redis (127.0.0.1:6379) or `REDIS_URL`, on fresh
  * streams deleted after each run. Each row is the round with the median
@@ -15,7 +16,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import { connect, listen } from '../src/index.js'
-import { counting, sendTimed, setting, type Sample } from './broker-run.js'
+import { counting, setting, timed, type Sample } from './broker-run.js'
+import { finished } from './amqp-window.js'
+import { ItemMsg, item } from './payload.js'
+import type { Channel } from '../src/index.js'
 import { rawOneWay, type Load } from './redis-raw.js'
 import type { Row } from './report.js'
 import { medianRound } from './stats.js'
@@ -28,6 +32,19 @@ function freshStream(side: string): string {
   return `seam-bench-${side}-${randomBytes(5).toString('hex')}`
 }
 
+/** `n` sends through `client` in batches of `batch` sent in one turn, each batch awaited before the next: the baseline's pipelines. */
+function sendBatches(client: Channel, load: Load, consumed: Promise<void>): Promise<Sample> {
+  const produce = async (): Promise<void> => {
+    for (let i = 0; i < load.n; ) {
+      const end = Math.min(load.n, i + load.batch)
+      const sent: Promise<void>[] = []
+      for (; i < end; i++) sent.push(client.send(ItemMsg, item(i)))
+      await Promise.all(sent)
+    }
+  }
+  return timed(load.n, () => finished('redis ours', [produce(), consumed]))
+}
+
 /** Ours: from the first send until the handler ran for every message and every send resolved. */
 async function oursOneWay(load: Load): Promise<Sample> {
   const stream = freshStream('ours')
@@ -36,7 +53,7 @@ async function oursOneWay(load: Load): Promise<Sample> {
   const server = await listen(`${url}?group=ours`, { registry, concurrency: load.batch, redis: { readCount: load.batch } })
   const client = await connect(url, { registry })
   try {
-    return await sendTimed('redis ours', client, load.n, load.batch, consumed)
+    return await sendBatches(client, load, consumed)
   } finally {
     await client.close()
     await server.close()

@@ -1,7 +1,10 @@
 /**
  * One end of a stdio benchmark pipeline (see stdio.bench.ts):
  *
- *   node stdio-peer.js write <ours|ours-json|raw> <n> | node stdio-peer.js read <ours|ours-json|raw> <n>
+ *   node stdio-peer.js write <side> <n> | node stdio-peer.js read <side> <n>
+ *
+ * where side is ours, ours-json, raw (raw.ts's frames of the payload) or
+ * raw-padded (the same, each frame padded to our frame's length).
  *
  * The writer sends `n` payloads to standard output; the reader counts them
  * from standard input and prints its rate, timed from its first byte to its
@@ -10,7 +13,7 @@
 import type { Socket } from 'node:net'
 import { Registry, json } from '../src/index.js'
 import { connectStdio, listenStdio } from '../src/transports/stdio/index.js'
-import { ItemMsg, item } from './payload.js'
+import { ENVELOPE_PAD, ItemMsg, item } from './payload.js'
 import { RawWriter, rawReader, rawSend } from './raw.js'
 
 // As in measure.ts's oneWay: often enough to feel backpressure, rarely enough not to cost a turn per message.
@@ -19,11 +22,13 @@ const AWAIT_EVERY = 128
 const [role, side, count] = process.argv.slice(2)
 const n = Number(count)
 const format = side === 'ours-json' ? 'json' : 'frames'
+const raw = side === 'raw' || side === 'raw-padded'
+const pad = side === 'raw-padded' ? ENVELOPE_PAD : 0
 
 async function write(): Promise<void> {
-  if (side === 'raw') {
+  if (raw) {
     // A pipe's stdout is a net.Socket: the baseline writer takes it as it is.
-    const writer = new RawWriter(process.stdout as unknown as Socket)
+    const writer = new RawWriter(process.stdout as unknown as Socket, pad)
     const send = rawSend(writer)
     for (let i = 0; i < n; i++) {
       const sent = send(i)
@@ -47,12 +52,12 @@ function read(): Promise<number> {
   return new Promise((resolve) => {
     const done = (): void => resolve(n / (Number(process.hrtime.bigint() - (t0 as bigint)) / 1e9))
     process.stdin.once('data', () => (t0 ??= process.hrtime.bigint()))
-    if (side === 'raw') {
+    if (raw) {
       process.stdin.on(
         'data',
         rawReader(() => {
           if (++seen === n) done()
-        }),
+        }, pad),
       )
       return
     }
