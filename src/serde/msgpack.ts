@@ -32,7 +32,8 @@ export function createMsgpack(): Serde {
       slab = new ArrayBuffer(SLAB_BYTES)
       used = 0
     }
-    const out = new Uint8Array(slab, used, n)
+    // A Buffer view (a Uint8Array too): a transport that needs a Buffer (ioredis) takes it as it is, without a view of its own.
+    const out = Buffer.from(slab, used, n)
     out.set(bytes)
     used = (used + n + 7) & ~7 // keep views 8-byte aligned, like Buffer's pool
     return out

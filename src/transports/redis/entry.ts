@@ -27,16 +27,26 @@ export const F = {
 /** Prefix of the fields that carry user headers. */
 export const HEADER_FIELD = 'h:'
 
+/** The bytes of a body as a Buffer: the msgpack serde's bodies are Buffers already; another serde's get a view. */
+function asBuffer(body: Uint8Array): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
+}
+
 /** The flat field list `XADD` takes for `env`, with `extra` headers (a dead letter's reason) added. */
 export function toFields(env: Envelope, extra?: Readonly<Record<string, string>>): (string | Buffer)[] {
-  const out: (string | Buffer)[] = [F.tag, env.tag, F.id, env.id, F.ts, String(env.ts)]
+  const ts = String(env.ts)
+  // The usual entry as one literal of its final size: an array grown by push is copied as it grows.
+  if (env.ct === DEFAULT_CONTENT_TYPE && env.corr === undefined && env.replyTo === undefined && env.key === undefined && env.headers === EMPTY_HEADERS && extra === undefined) {
+    return [F.tag, env.tag, F.id, env.id, F.ts, ts, F.body, asBuffer(env.body)]
+  }
+  const out: (string | Buffer)[] = [F.tag, env.tag, F.id, env.id, F.ts, ts]
   if (env.ct !== DEFAULT_CONTENT_TYPE) out.push(F.ct, env.ct)
   if (env.corr !== undefined) out.push(F.corr, env.corr)
   if (env.replyTo !== undefined) out.push(F.replyTo, env.replyTo)
   if (env.key !== undefined) out.push(F.key, env.key)
   for (const name in env.headers) out.push(HEADER_FIELD + name, env.headers[name] as string)
   if (extra !== undefined) for (const name in extra) out.push(HEADER_FIELD + name, extra[name] as string)
-  out.push(F.body, Buffer.from(env.body.buffer, env.body.byteOffset, env.body.byteLength))
+  out.push(F.body, asBuffer(env.body))
   return out
 }
 
