@@ -134,14 +134,28 @@ interface Pipeline {
   exec(): Promise<[Error | null, unknown][] | null>
 }
 
-interface Append {
-  /** Stream, `MAXLEN` and `*`, then the fields as one array: ioredis flattens arguments, so they are not copied here. */
-  readonly args: (Arg | readonly (string | Buffer)[])[]
-  readonly resolve: () => void
-  readonly reject: (err: unknown) => void
-  readonly watcher: AppendWatcher | undefined
-  readonly stream: string
-  readonly what: string
+type AppendArgs = (Arg | readonly (string | Buffer)[])[]
+
+/** One append waiting for its pipeline, and how to settle its promise. */
+class Append {
+  resolve!: () => void
+  reject!: (err: unknown) => void
+
+  constructor(
+    /** Stream, `MAXLEN` and `*`, then the fields as one array: ioredis flattens arguments, so they are not copied here. */
+    readonly args: AppendArgs,
+    readonly watcher: AppendWatcher | undefined,
+    readonly stream: string,
+    readonly what: string,
+  ) {}
+
+  /** Its promise: the executor closes over this append alone, the least a promise per send can cost. */
+  promise(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.resolve = resolve
+      this.reject = reject
+    })
+  }
 }
 
 /**
@@ -156,14 +170,14 @@ class Appender {
 
   constructor(private readonly io: Io) {}
 
-  add(args: Append['args'], stream: string, watcher: AppendWatcher | undefined, what: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (this.#queue.length === 0) setImmediate(() => this.#flush())
-      this.#queue.push({ args, resolve, reject, watcher, stream, what })
-    })
+  add(args: AppendArgs, stream: string, watcher: AppendWatcher | undefined, what: string): Promise<void> {
+    if (this.#queue.length === 0) setImmediate(this.#flush)
+    const a = new Append(args, watcher, stream, what)
+    this.#queue.push(a)
+    return a.promise()
   }
 
-  #flush(): void {
+  readonly #flush = (): void => {
     const batch = this.#queue
     this.#queue = []
     const pipeline = (this.io.pipeline as () => Pipeline).call(this.io)
