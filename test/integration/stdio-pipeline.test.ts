@@ -7,6 +7,9 @@
  * several on a loaded machine), so each test gets a minute and each pipeline
  * 50 s before it is killed.
  */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { runPipeline as run, type PipelineResult, type Stage } from '../helpers/stdio-pipeline.js'
 
@@ -40,6 +43,36 @@ describe.concurrent('stdio: real pipes between processes', () => {
     expect(sink.at(-1)).toBe('end handled=2001 undecodable=0 invalid=0')
     expect(r.codes).toEqual([0, 0, 0])
   }, TEST_MS)
+
+  for (const format of ['frames', 'json'] as const) {
+    it(`${format}: a producer that awaits its sends waits for a reader that does not read (backpressure), and loses nothing once it does`, async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'seam-stall-'))
+      const marker = join(dir, 'stalled')
+      try {
+        // The middle stage reads nothing until the producer reports a send held up (at most 30 s), then passes everything on.
+        // Without backpressure no send would wait: all 20 000 would pile up in the producer (or be refused by its
+        // outbox of 50, as they were before the outbox wrote early at half its limit), and no marker would appear.
+        const r = await runPipeline([
+          { fixture: 'producer.ts', args: ['--count', '20000', '--format', format, '--maxOutboxMessages', '50', '--stallMarker', marker] },
+          { shell: `for i in $(seq 1 600); do [ -e '${marker}' ] && break; sleep 0.05; done; cat` },
+          { fixture: 'sink.ts', args: ['--format', format] },
+        ])
+        const [producer, , sink] = r.stderr as [string[], string[], string[]]
+        expect(producer).toHaveLength(2)
+        const [stall, end] = producer as [string, string]
+        // More than a pipe holds went out before the stall, far less than all.
+        const before = Number(/^stalled after (\d+)$/.exec(stall)?.[1])
+        expect(before).toBeGreaterThan(100)
+        expect(before).toBeLessThan(20_000)
+        expect(end).toBe('sent 20000')
+        expect(got(sink)).toHaveLength(20_000)
+        expect(got(sink).at(-1)).toBe('got pipe.Item {"seq":19999,"text":"item 19999"}')
+        expect(r.codes).toEqual([0, 0, 0])
+      } finally {
+        rmSync(dir, { recursive: true, force: true })
+      }
+    }, TEST_MS)
+  }
 
   it('JSON lines are one envelope per line with the body as its JSON value, readable by other tools', async () => {
     const r = await runPipeline([{ fixture: 'producer.ts', args: ['--count', '3', '--format', 'json', '--serde', 'json'] }, { shell: 'grep \'"seq":1\'' }])

@@ -93,4 +93,37 @@ describe('Outbox', () => {
     expect(writes).toHaveLength(1)
     expect(ids()).toEqual(sent)
   })
+
+  it('a sender that awaits each send never meets ERR_OUTBOX_FULL, however small the limit: it waits for the socket instead', async () => {
+    const outbox = new Outbox({ ...LIMITS, maxMessages: 10 })
+    const writes: Buffer[] = []
+    let drain: (() => void) | undefined
+    // A socket that still holds bytes (so no early write), takes 1000 bytes and then says it is full until drained.
+    let held = 0
+    const socket = {
+      write: (b: Buffer) => (writes.push(Buffer.from(b)), (held += b.length) < 1000),
+      once: (_: string, cb: () => void) => ((drain = cb), socket),
+      writableLength: 1,
+    } as unknown as Socket
+    outbox.attach(socket)
+    let sent = 0
+    const sending = (async () => {
+      for (; sent < 200; sent++) await outbox.send(env(`m${sent}`))
+    })()
+    let failed: unknown
+    sending.catch((err: unknown) => (failed = err))
+    for (let round = 0; round < 100 && sent < 200; round++) {
+      await nextTurn()
+      expect(failed).toBeUndefined()
+      // Held up by the full socket, not refused: each drain lets it go on.
+      held = 0
+      drain?.()
+    }
+    await sending
+    expect(sent).toBe(200)
+    const d = new FrameDecoder(1 << 20)
+    const ids: string[] = []
+    for (const w of writes) d.push(w, (buf, start, end) => ids.push(readEnvelope(buf, start, end).id))
+    expect(ids).toEqual(Array.from({ length: 200 }, (_, i) => `m${i}`))
+  })
 })

@@ -55,7 +55,8 @@ export class LineOutbox {
     this.#chars += line.length
     this.#waiting++
     if (!this.#blocked) {
-      if (this.#chars >= FLUSH_AT) this.#flush()
+      // Half full of sends that resolved at once: written now, or an awaiting sender would run into ERR_OUTBOX_FULL (see Outbox).
+      if (this.#chars >= FLUSH_AT || this.#waiting * 2 >= this.#limits.maxMessages || this.#chars * 2 >= this.#limits.maxBytes) this.#flush()
       else this.#scheduled ??= setImmediate(this.#flushSoon)
       return RESOLVED
     }

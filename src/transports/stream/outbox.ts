@@ -132,13 +132,23 @@ export class Outbox {
       if (this.#count >= this.#flushFrames && (this.#socket as Socket).writableLength === 0) {
         this.#flushFrames *= 2
         this.#flush()
-      } else if (this.#pos - this.#start >= FLUSH_AT) this.#flush()
+      } else if (this.#pos - this.#start >= FLUSH_AT || this.#nearLimit()) this.#flush()
       else this.#scheduled ??= setImmediate(this.#flushSoon)
       return done
     }
     if (this.#pos - this.#start >= FLUSH_AT) this.#seal()
     this.#waiter ??= waiter()
     return this.#waiter.promise
+  }
+
+  /**
+   * Half the outbox is taken by sends that resolved at once and wait for the
+   * end of the turn. They are written now: a sender that awaits each send
+   * (which resolved) never learns to wait otherwise, and with small limits
+   * it would run into ERR_OUTBOX_FULL before the socket said it was full.
+   */
+  #nearLimit(): boolean {
+    return this.#queuedMessages * 2 >= this.#limits.maxMessages || this.#queuedBytes * 2 >= this.#limits.maxBytes
   }
 
   /** Starts writing to `socket` (after the handshake), beginning with what waited. */
