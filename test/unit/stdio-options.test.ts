@@ -29,7 +29,7 @@ describe('stdio options', () => {
     expect(bad({ format: 'xml' })).toBe('listen(stdio): option "stdio.format" must be "frames" or "json" (got "xml")')
     expect(bad({ input: 'stdin' })).toBe('listen(stdio): option "stdio.input" must be a readable stream')
     expect(bad({ output: {} })).toBe('listen(stdio): option "stdio.output" must be a writable stream')
-    expect(bad({ maxFrameBytes: 0 })).toBe('listen(stdio): option "stdio.maxFrameBytes" must be a positive integer (got 0)')
+    expect(bad({ maxFrameBytes: 0 })).toBe('listen(stdio): option "stdio.maxFrameBytes" must be an integer of at least 1 (got 0)')
     expect(codeOf(() => readStdioOptions(url('stdio://'), { stdio: { maxOutboxMessages: 1.5 } }, 'x'))).toBe('ERR_BAD_ARGUMENT')
   })
 

@@ -1,4 +1,5 @@
 import { SeamError } from '../../channel/errors.js'
+import { bad, optionChecks } from '../../channel/option-checks.js'
 import { queryOptions, type QueryKind } from '../../channel/url.js'
 
 /**
@@ -113,6 +114,8 @@ const KNOWN: Readonly<Record<string, QueryKind>> = {
   maxOutboxMessages: 'number',
 }
 
+const { name, count, flag } = optionChecks('amqp')
+
 /** The URL's query as AmqpOptions; throws ERR_BAD_URL naming an unknown or malformed parameter. */
 
 /** Reads `amqp://user:pass@host:port/vhost`; throws ERR_BAD_URL naming the bad part. */
@@ -142,36 +145,11 @@ export function readTarget(url: URL): AmqpTarget {
   }
 }
 
-function bad(where: string, message: string): SeamError {
-  return new SeamError('ERR_BAD_ARGUMENT', `${where}: ${message}`)
-}
-
-function str(o: AmqpOptions, name: keyof AmqpOptions, where: string): string | undefined {
-  const v = o[name]
-  if (v === undefined) return undefined
-  if (typeof v !== 'string' || (v === '' && name !== 'routingKey')) throw bad(where, `option "amqp.${name}" must be a non-empty string (got ${JSON.stringify(v)})`)
-  return v
-}
-
-function num(o: object, name: string, fallback: number, where: string, min = 0, label = `amqp.${name}`): number {
-  const v = (o as Record<string, unknown>)[name]
-  if (v === undefined) return fallback
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw bad(where, `option "${label}" must be an integer of at least ${min} (got ${JSON.stringify(v)})`)
-  return v
-}
-
-function bool(o: AmqpOptions, name: keyof AmqpOptions, fallback: boolean, where: string): boolean {
-  const v = o[name]
-  if (v === undefined) return fallback
-  if (typeof v !== 'boolean') throw bad(where, `option "amqp.${name}" must be true or false (got ${JSON.stringify(v)})`)
-  return v
-}
-
 function readReconnect(r: AmqpOptions['reconnect'], where: string): ResolvedAmqpOptions['reconnect'] {
   if (r === false) return false
   if (r !== undefined && (typeof r !== 'object' || r === null)) throw bad(where, `option "amqp.reconnect" must be false or { initialDelayMs, maxDelayMs } (got ${JSON.stringify(r)})`)
-  const initialDelayMs = num(r ?? {}, 'initialDelayMs', 100, where, 1, 'amqp.reconnect.initialDelayMs')
-  const maxDelayMs = num(r ?? {}, 'maxDelayMs', 5000, where, 1, 'amqp.reconnect.maxDelayMs')
+  const initialDelayMs = count(r?.initialDelayMs, 'reconnect.initialDelayMs', 100, where)
+  const maxDelayMs = count(r?.maxDelayMs, 'reconnect.maxDelayMs', 5000, where)
   return { initialDelayMs, maxDelayMs }
 }
 
@@ -186,19 +164,19 @@ export function readAmqpOptions(url: URL, given: { amqp?: AmqpOptions; connectTi
   const o: AmqpOptions = { ...(queryOptions(url, target.safeUrl, KNOWN, { bind: 'bindings' }) as AmqpOptions), ...raw }
   const bindings = o.bindings ?? []
   if (!Array.isArray(bindings) || bindings.some((b) => typeof b !== 'string')) throw bad(where, 'option "amqp.bindings" must be a list of routing-key patterns')
-  const exchange = str(o, 'exchange', where)
-  const queue = str(o, 'queue', where)
+  const exchange = name(o.exchange, 'exchange', where)
+  const queue = name(o.queue, 'queue', where)
   if (bindings.length > 0 && (exchange === undefined || queue === undefined)) throw bad(where, 'bindings need both an exchange and a queue: they bind the queue to the exchange')
   const queueType = o.queueType ?? 'classic'
   if (queueType !== 'classic' && queueType !== 'quorum') throw bad(where, `option "amqp.queueType" must be 'classic' or 'quorum' (got ${JSON.stringify(queueType)})`)
-  const durable = bool(o, 'durable', true, where)
+  const durable = flag(o.durable, 'durable', where) ?? true
   if (queueType === 'quorum' && !durable) throw bad(where, 'a quorum queue is always durable; leave "amqp.durable" at true')
-  const deadLetterExchange = str(o, 'deadLetterExchange', where)
-  const deadLetterQueue = str(o, 'deadLetterQueue', where)
+  const deadLetterExchange = name(o.deadLetterExchange, 'deadLetterExchange', where)
+  const deadLetterQueue = name(o.deadLetterQueue, 'deadLetterQueue', where)
   if (deadLetterQueue !== undefined && deadLetterExchange === undefined) throw bad(where, '"amqp.deadLetterQueue" is bound to "amqp.deadLetterExchange", which is not set')
-  const deliveryLimit = o.deliveryLimit === undefined ? undefined : num(o, 'deliveryLimit', 0, where, 1)
+  const deliveryLimit = o.deliveryLimit === undefined ? undefined : count(o.deliveryLimit, 'deliveryLimit', 0, where)
   if (deliveryLimit !== undefined && queueType !== 'quorum') throw bad(where, '"amqp.deliveryLimit" needs queueType \'quorum\' (classic queues do not count deliveries)')
-  const prefetch = o.prefetch === undefined ? undefined : num(o, 'prefetch', 0, where, 1)
+  const prefetch = o.prefetch === undefined ? undefined : count(o.prefetch, 'prefetch', 0, where)
   if (prefetch !== undefined && prefetch > 65535) throw bad(where, `option "amqp.prefetch" is at most 65535, AMQP's limit (got ${prefetch})`)
   const connectTimeoutMs = given?.connectTimeoutMs ?? 10_000
   if (typeof connectTimeoutMs !== 'number' || !(connectTimeoutMs > 0)) throw bad(where, `option "connectTimeoutMs" must be a positive number (got ${JSON.stringify(connectTimeoutMs)})`)
@@ -206,23 +184,24 @@ export function readAmqpOptions(url: URL, given: { amqp?: AmqpOptions; connectTi
     target,
     topology: {
       exchange,
-      exchangeType: str(o, 'exchangeType', where) ?? 'topic',
+      exchangeType: name(o.exchangeType, 'exchangeType', where) ?? 'topic',
       queue,
       bindings,
       durable,
       queueType,
-      singleActiveConsumer: bool(o, 'singleActiveConsumer', false, where),
+      singleActiveConsumer: flag(o.singleActiveConsumer, 'singleActiveConsumer', where) ?? false,
       deadLetterExchange,
       deadLetterQueue,
       deliveryLimit,
     },
-    routingKey: str(o, 'routingKey', where),
+    // '' is a routing key like any other (the default when there is no queue), not a missing name.
+    routingKey: o.routingKey === '' ? '' : name(o.routingKey, 'routingKey', where),
     prefetch,
-    persistent: bool(o, 'persistent', true, where),
-    mandatory: bool(o, 'mandatory', true, where),
-    publishTimeoutMs: num(o, 'publishTimeoutMs', 15_000, where, 1),
-    heartbeatSeconds: num(o, 'heartbeatSeconds', 10, where),
-    maxOutboxMessages: num(o, 'maxOutboxMessages', 100_000, where, 1),
+    persistent: flag(o.persistent, 'persistent', where) ?? true,
+    mandatory: flag(o.mandatory, 'mandatory', where) ?? true,
+    publishTimeoutMs: count(o.publishTimeoutMs, 'publishTimeoutMs', 15_000, where),
+    heartbeatSeconds: count(o.heartbeatSeconds, 'heartbeatSeconds', 10, where, 0),
+    maxOutboxMessages: count(o.maxOutboxMessages, 'maxOutboxMessages', 100_000, where),
     connectTimeoutMs,
     reconnect: readReconnect(o.reconnect, where),
   }

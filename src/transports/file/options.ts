@@ -1,4 +1,5 @@
 import { SeamError } from '../../channel/errors.js'
+import { bad, optionChecks } from '../../channel/option-checks.js'
 import { FileCursor } from './cursor.js'
 
 /**
@@ -51,10 +52,7 @@ export interface ResolvedFileOptions {
 
 const QUERY = ['from', 'follow', 'durable', 'pollMs'] as const
 const READER_ONLY = ['from', 'follow', 'cursor', 'pollMs'] as const
-
-function bad(where: string, message: string): SeamError {
-  return new SeamError('ERR_BAD_ARGUMENT', `${where}: ${message}`)
-}
+const { whole, flag } = optionChecks('file')
 
 function fromQuery(url: URL, where: string): FileOptions {
   const out: FileOptions = {}
@@ -92,17 +90,6 @@ export function filePath(url: URL): string {
   if (path === '' || path === '/' || path.endsWith('/')) throw new SeamError('ERR_BAD_URL', `${shown}: the path names a folder, not a file (file:///abs/path.seam)`)
   if (path.includes('\0')) throw new SeamError('ERR_BAD_URL', `${shown}: the path holds a NUL byte`)
   return path
-}
-
-function whole(value: unknown, option: string, min: number, max: number, where: string): number | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) throw bad(where, `option "file.${option}" must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`)
-  return value
-}
-
-function flag(value: unknown, option: string, where: string): boolean | undefined {
-  if (value === undefined || typeof value === 'boolean') return value
-  throw bad(where, `option "file.${option}" must be true or false (got ${JSON.stringify(value)})`)
 }
 
 /** Reads the URL and the `file` option of one side; throws `ERR_BAD_URL` or `ERR_BAD_ARGUMENT` naming the bad part. */

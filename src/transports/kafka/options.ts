@@ -1,4 +1,5 @@
 import { SeamError } from '../../channel/errors.js'
+import { bad, optionChecks } from '../../channel/option-checks.js'
 import { hostList, queryOptions, type QueryKind } from '../../channel/url.js'
 
 /**
@@ -78,22 +79,7 @@ const QUERY: Readonly<Record<string, QueryKind>> = {
   maxOutboxMessages: 'number',
 }
 
-
-function bad(where: string, message: string): SeamError {
-  return new SeamError('ERR_BAD_ARGUMENT', `${where}: ${message}`)
-}
-
-function name(value: unknown, option: string, where: string): string | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'string' || value === '') throw bad(where, `option "kafka.${option}" must be a non-empty string (got ${JSON.stringify(value)})`)
-  return value
-}
-
-function count(value: unknown, option: string, fallback: number, where: string): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw bad(where, `option "${option}" must be a positive integer (got ${JSON.stringify(value)})`)
-  return value
-}
+const { name, count, flag } = optionChecks('kafka')
 
 /** Reads the URL and the `kafka` option; throws `ERR_BAD_URL` or `ERR_BAD_ARGUMENT` naming the bad part. */
 export function readKafkaOptions(url: URL, given: { kafka?: KafkaOptions; connectTimeoutMs?: number } | undefined, where: string): ResolvedKafkaOptions {
@@ -116,25 +102,25 @@ export function readKafkaOptions(url: URL, given: { kafka?: KafkaOptions; connec
   const r = o.reconnect
   if (r !== undefined && (typeof r !== 'object' || r === null)) throw bad(where, 'option "kafka.reconnect" must be { initialDelayMs, maxDelayMs }')
   if (o.client !== undefined && (typeof o.client !== 'object' || o.client === null)) throw bad(where, 'option "kafka.client" must be an object of client settings')
-  if (o.fromBeginning !== undefined && typeof o.fromBeginning !== 'boolean') throw bad(where, 'option "kafka.fromBeginning" must be true or false')
-  const sessionTimeoutMs = count(o.sessionTimeoutMs, 'kafka.sessionTimeoutMs', 30_000, where)
+  const fromBeginning = flag(o.fromBeginning, 'fromBeginning', where) ?? false
+  const sessionTimeoutMs = count(o.sessionTimeoutMs, 'sessionTimeoutMs', 30_000, where)
   return {
     brokers,
     topics,
     groupId: name(o.groupId, 'groupId', where),
     clientId: name(o.clientId, 'clientId', where) ?? 'seam-channel',
-    fromBeginning: o.fromBeginning ?? false,
+    fromBeginning,
     replyTopic: name(o.replyTopic, 'replyTopic', where),
     deadLetterTopic: name(o.deadLetterTopic, 'deadLetterTopic', where),
     sessionTimeoutMs,
-    heartbeatIntervalMs: count(o.heartbeatIntervalMs, 'kafka.heartbeatIntervalMs', Math.min(3000, Math.floor(sessionTimeoutMs / 3)), where),
-    maxWaitTimeMs: count(o.maxWaitTimeMs, 'kafka.maxWaitTimeMs', 1000, where),
-    maxBatchRecords: count(o.maxBatchRecords, 'kafka.maxBatchRecords', 1000, where),
-    maxOutboxMessages: count(o.maxOutboxMessages, 'kafka.maxOutboxMessages', 100_000, where),
+    heartbeatIntervalMs: count(o.heartbeatIntervalMs, 'heartbeatIntervalMs', Math.min(3000, Math.floor(sessionTimeoutMs / 3)), where),
+    maxWaitTimeMs: count(o.maxWaitTimeMs, 'maxWaitTimeMs', 1000, where),
+    maxBatchRecords: count(o.maxBatchRecords, 'maxBatchRecords', 1000, where),
+    maxOutboxMessages: count(o.maxOutboxMessages, 'maxOutboxMessages', 100_000, where),
     connectTimeoutMs,
     reconnect: {
-      initialDelayMs: count(r?.initialDelayMs, 'kafka.reconnect.initialDelayMs', 100, where),
-      maxDelayMs: count(r?.maxDelayMs, 'kafka.reconnect.maxDelayMs', 5000, where),
+      initialDelayMs: count(r?.initialDelayMs, 'reconnect.initialDelayMs', 100, where),
+      maxDelayMs: count(r?.maxDelayMs, 'reconnect.maxDelayMs', 5000, where),
     },
     client: o.client ?? {},
     where: shown,

@@ -1,4 +1,5 @@
 import { SeamError } from '../../channel/errors.js'
+import { bad, optionChecks } from '../../channel/option-checks.js'
 import { queryOptions, type QueryKind } from '../../channel/url.js'
 import { readTlsClient, type ResolvedTlsClient, type TlsOptions } from '../tls/options.js'
 
@@ -100,28 +101,7 @@ const QUERY: Readonly<Record<string, QueryKind>> = {
   db: 'number',
 }
 
-
-function bad(where: string, message: string): SeamError {
-  return new SeamError('ERR_BAD_ARGUMENT', `${where}: ${message}`)
-}
-
-function name(value: unknown, option: string, where: string): string | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'string' || value === '') throw bad(where, `option "redis.${option}" must be a non-empty string (got ${JSON.stringify(value)})`)
-  return value
-}
-
-function count(value: unknown, option: string, fallback: number, where: string, min = 1): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) throw bad(where, `option "redis.${option}" must be an integer of at least ${min} (got ${JSON.stringify(value)})`)
-  return value
-}
-
-function flag(value: unknown, option: string, where: string): boolean {
-  if (value === undefined) return false
-  if (typeof value !== 'boolean') throw bad(where, `option "redis.${option}" must be true or false (got ${JSON.stringify(value)})`)
-  return value
-}
+const { name, count, flag } = optionChecks('redis')
 
 /**
  * Reads the URL (`redis://` or `rediss://`), the `redis` option and, for
@@ -155,8 +135,8 @@ export function readRedisOptions(url: URL, given: { redis?: RedisOptions; tls?: 
     stream: name(o.stream, 'stream', where) ?? (path === '' ? undefined : path),
     group: name(o.group, 'group', where),
     consumer: name(o.consumer, 'consumer', where),
-    fromStart: flag(o.fromStart, 'fromStart', where),
-    trim: maxLen === undefined ? undefined : { maxLen, exact: flag(o.exactTrim, 'exactTrim', where) },
+    fromStart: flag(o.fromStart, 'fromStart', where) ?? false,
+    trim: maxLen === undefined ? undefined : { maxLen, exact: flag(o.exactTrim, 'exactTrim', where) ?? false },
     claimIdleMs: count(o.claimIdleMs, 'claimIdleMs', 30_000, where),
     maxDeliveries: count(o.maxDeliveries, 'maxDeliveries', 5, where),
     deadLetterStream: name(o.deadLetterStream, 'deadLetterStream', where),

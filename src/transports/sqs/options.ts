@@ -1,4 +1,5 @@
 import { SeamError } from '../../channel/errors.js'
+import { bad, optionChecks } from '../../channel/option-checks.js'
 import { queryOptions, type QueryKind } from '../../channel/url.js'
 
 /**
@@ -81,16 +82,7 @@ const LOCAL_CREDENTIALS = Object.freeze({ accessKeyId: 'seam-local', secretAcces
 const AWS_HOST = /^sqs(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/i
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$|^[A-Za-z0-9_-]{1,75}\.fifo$/
 
-
-function bad(where: string, message: string): SeamError {
-  return new SeamError('ERR_BAD_ARGUMENT', `${where}: ${message}`)
-}
-
-function whole(value: unknown, option: string, min: number, max: number, where: string): number | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) throw bad(where, `option "sqs.${option}" must be a whole number from ${min} to ${max} (got ${JSON.stringify(value)})`)
-  return value
-}
+const { whole } = optionChecks('sqs')
 
 /** A queue option: a URL stays a URL, anything else must be a valid queue name. */
 function queueRef(value: unknown, option: string, where: string): QueueRef | undefined {
@@ -178,7 +170,7 @@ function hostOf(queueUrl: string, where: string): { origin: string; region: stri
   try {
     u = new URL(queueUrl)
   } catch (err) {
-    throw new SeamError('ERR_BAD_ARGUMENT', `${where}: option "sqs.queue": "${queueUrl}" is not a valid URL`, { cause: err })
+    throw bad(where, `option "sqs.queue": "${queueUrl}" is not a valid URL`, err)
   }
   return { origin: u.origin, region: awsRegion(u.hostname) }
 }

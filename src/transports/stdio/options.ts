@@ -1,5 +1,6 @@
 import type { Readable, Writable } from 'node:stream'
 import { SeamError } from '../../channel/errors.js'
+import { bad, optionChecks } from '../../channel/option-checks.js'
 
 /** How messages are written on a stdio stream. */
 export type StdioFormat = 'frames' | 'json'
@@ -52,16 +53,7 @@ export interface ResolvedStdioOptions {
 }
 
 const FORMATS: readonly StdioFormat[] = ['frames', 'json']
-
-function bad(where: string, message: string): SeamError {
-  return new SeamError('ERR_BAD_ARGUMENT', `${where}: ${message}`)
-}
-
-function count(value: unknown, option: string, fallback: number, where: string): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw bad(where, `option "stdio.${option}" must be a positive integer (got ${JSON.stringify(value)})`)
-  return value
-}
+const { count } = optionChecks('stdio')
 
 /** The format named in the URL, after checking that the URL names nothing else. */
 function fromUrl(url: URL): StdioFormat | undefined {

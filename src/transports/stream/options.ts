@@ -1,4 +1,4 @@
-import { SeamError } from '../../channel/errors.js'
+import { bad } from '../../channel/option-checks.js'
 
 /** Options of the stream transports (TCP and TLS). */
 export interface StreamOptions {
@@ -53,7 +53,7 @@ export interface ResolvedStreamOptions {
 function positive(value: unknown, name: string, fallback: number, where: string): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new SeamError('ERR_BAD_ARGUMENT', `${where}: option "${name}" must be a positive number (got ${JSON.stringify(value)})`)
+    throw bad(where, `option "${name}" must be a positive number (got ${JSON.stringify(value)})`)
   }
   return value
 }
@@ -61,10 +61,10 @@ function positive(value: unknown, name: string, fallback: number, where: string)
 /** Reads and checks stream options; throws `ERR_BAD_ARGUMENT` naming the bad one. */
 export function readStreamOptions(o: StreamOptions & { connectTimeoutMs?: number }, where: string): ResolvedStreamOptions {
   const maxFrameBytes = positive(o.maxFrameBytes, 'maxFrameBytes', 16 * 1024 * 1024, where)
-  if (maxFrameBytes > 0xffffffff) throw new SeamError('ERR_BAD_ARGUMENT', `${where}: option "maxFrameBytes" is at most 4 GiB - 1 (got ${maxFrameBytes})`)
+  if (maxFrameBytes > 0xffffffff) throw bad(where, `option "maxFrameBytes" is at most 4 GiB - 1 (got ${maxFrameBytes})`)
   const r = o.reconnect
   if (r !== undefined && r !== false && (typeof r !== 'object' || r === null)) {
-    throw new SeamError('ERR_BAD_ARGUMENT', `${where}: option "reconnect" must be false or { initialDelayMs, maxDelayMs } (got ${JSON.stringify(r)})`)
+    throw bad(where, `option "reconnect" must be false or { initialDelayMs, maxDelayMs } (got ${JSON.stringify(r)})`)
   }
   return {
     maxFrameBytes,

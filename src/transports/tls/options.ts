@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { createSecureContext, type SecureContext } from 'node:tls'
-import { SeamError } from '../../channel/errors.js'
+import type { SeamError } from '../../channel/errors.js'
+import { bad, optionChecks } from '../../channel/option-checks.js'
 
 /** PEM text, as a string or bytes, or the path of a PEM file. */
 export type Pem = string | Buffer
@@ -62,9 +63,7 @@ export interface ResolvedTlsServer {
 const CLIENT_KEYS = new Set(['key', 'cert', 'passphrase', 'ca', 'servername', 'insecureSkipVerify'])
 const SERVER_KEYS = new Set(['key', 'cert', 'passphrase', 'ca', 'requestCert'])
 
-function bad(where: string, message: string, cause?: unknown): SeamError {
-  return new SeamError('ERR_BAD_ARGUMENT', `${where}: ${message}`, { cause })
-}
+const { flag } = optionChecks('tls')
 
 /** PEM text is used as is; anything else is a path to read. */
 function loadPem(value: unknown, name: string, where: string): Buffer {
@@ -119,9 +118,7 @@ function object(value: unknown, where: string, required: boolean): Record<string
 export function readTlsClient(value: unknown, where: string): ResolvedTlsClient {
   const o = object(value, where, false)
   checkKeys(o, CLIENT_KEYS, 'client', where)
-  if (o.insecureSkipVerify !== undefined && typeof o.insecureSkipVerify !== 'boolean') {
-    throw bad(where, `option "tls.insecureSkipVerify" must be true or false (got ${JSON.stringify(o.insecureSkipVerify)})`)
-  }
+  const insecure = flag(o.insecureSkipVerify, 'insecureSkipVerify', where) === true
   if (o.servername !== undefined && (typeof o.servername !== 'string' || o.servername === '')) {
     throw bad(where, 'option "tls.servername" must be a non-empty host name')
   }
@@ -138,7 +135,7 @@ export function readTlsClient(value: unknown, where: string): ResolvedTlsClient 
   } catch (err) {
     throw contextError(err, where)
   }
-  return { secureContext, servername: o.servername as string | undefined, insecure: o.insecureSkipVerify === true, presentsCert: cert !== undefined }
+  return { secureContext, servername: o.servername as string | undefined, insecure, presentsCert: cert !== undefined }
 }
 
 /** Reads the server's `tls` option; throws `ERR_BAD_ARGUMENT` naming the bad part. */
@@ -148,10 +145,7 @@ export function readTlsServer(value: unknown, where: string): ResolvedTlsServer 
   if (o.key === undefined || o.cert === undefined) {
     throw bad(where, 'options "tls.key" and "tls.cert" are required to listen on tls:// (PEM text or file paths)')
   }
-  if (o.requestCert !== undefined && typeof o.requestCert !== 'boolean') {
-    throw bad(where, `option "tls.requestCert" must be true or false (got ${JSON.stringify(o.requestCert)})`)
-  }
-  const requestCert = o.requestCert === true
+  const requestCert = flag(o.requestCert, 'requestCert', where) === true
   const ca = loadCa(o.ca, where)
   if (requestCert && ca === undefined) {
     // Falling back to public roots would let any publicly issued certificate in.
