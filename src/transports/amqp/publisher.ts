@@ -1,6 +1,7 @@
 import type { Envelope } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
 import type { AmqpChannel, Message, PublishOptions } from './client.js'
+import { asBuffer } from '../../channel/bytes.js'
 
 /** One publish, from `send` until the broker confirmed it. */
 interface Publish {
@@ -141,7 +142,7 @@ export class Publisher {
     this.#unconfirmed.add(p)
     let ok: boolean
     try {
-      ok = ch.publish(p.exchange, p.routingKey, Buffer.from(p.env.body.buffer, p.env.body.byteOffset, p.env.body.byteLength), p.properties, (err) => this.#confirmed(p, ch, err))
+      ok = ch.publish(p.exchange, p.routingKey, asBuffer(p.env.body), p.properties, (err) => this.#confirmed(p, ch, err))
     } catch (err) {
       // amqplib throws for what it cannot encode (e.g. headers over 64 KiB): that publish fails, the channel goes on.
       this.#unconfirmed.delete(p)

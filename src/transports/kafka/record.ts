@@ -17,6 +17,7 @@ import { DEFAULT_CONTENT_TYPE, tagProblem, type Envelope } from '../../channel/e
 import { SeamError } from '../../channel/errors.js'
 import { asciiString } from '../../channel/ascii.js'
 import type { IncomingRecord, OutgoingRecord } from './client.js'
+import { asBuffer } from '../../channel/bytes.js'
 
 export const H = {
   tag: 'seam-tag',
@@ -51,7 +52,7 @@ export function toRecord(env: Envelope, replyFor: string | undefined): OutgoingR
   if (env.corr !== undefined) headers[H.corr] = env.corr
   if (env.replyTo !== undefined) headers[H.replyTo] = env.replyTo
   if (replyFor !== undefined) headers[H.replyFor] = replyFor
-  return { key: env.key, value: Buffer.from(env.body.buffer, env.body.byteOffset, env.body.byteLength), timestamp: env.ts, headers }
+  return { key: env.key, value: asBuffer(env.body), timestamp: env.ts, headers }
 }
 
 function text(bytes: Buffer, name: string, r: IncomingRecord): string {

@@ -9,6 +9,7 @@
 import { tagProblem, type Envelope } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
 import type { Attribute, IncomingMessage, OutgoingMessage } from './client.js'
+import { asBuffer } from '../../channel/bytes.js'
 
 /** The envelope's three message attributes. */
 export const A = { tag: 'seam-tag', ct: 'seam-ct', packed: 'seam' } as const
@@ -53,7 +54,7 @@ function string(value: string): Attribute {
 
 /** The body as SQS text, and whether it went base64 although its type is text. */
 function bodyText(env: Envelope): { text: string; b64: boolean } {
-  const bytes = Buffer.from(env.body.buffer, env.body.byteOffset, env.body.byteLength)
+  const bytes = asBuffer(env.body)
   if (isTextType(env.ct)) {
     let text: string | undefined
     try {
