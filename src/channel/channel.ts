@@ -104,8 +104,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     this.registry = o.registry
     this.#serde = o.serde
     const serde = o.serde
-    const shared = link.copiesBody === true ? serde.encodeShared : undefined
-    this.#encodeBody = shared === undefined ? (value) => serde.encode(value) : (value) => shared.call(serde, value)
+    this.#encodeBody = (link.copiesBody === true ? serde.encodeShared?.bind(serde) : undefined) ?? serde.encode.bind(serde)
     this.#policies = o.policies
     this.#onError = o.onError
     this.#closeTimeoutMs = o.closeTimeoutMs
