@@ -30,7 +30,6 @@ export interface Load {
   batch: number
 }
 
-
 const JOIN_LIMIT_MS = 30_000
 
 /** `key-0` … `key-(n-1)`: built once, as an application keeps its keys. */
@@ -47,7 +46,6 @@ export async function bounded<T>(p: Promise<T>, ms: number, what: string): Promi
     clearTimeout(timer)
   }
 }
-
 
 /** A run on a fresh topic and group: the consumer has joined before the clock starts, and it stops when every record was consumed. */
 export async function rawOneWay(broker: Broker, load: Load, withHeaders: boolean): Promise<Sample> {

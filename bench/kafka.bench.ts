@@ -33,7 +33,6 @@ import { keyList, rawOneWay, type Load } from './kafka-raw.js'
 import type { Row } from './report.js'
 import { medianRound } from './stats.js'
 
-
 // Three sides a round, one topic a run, and the fixture has 64 topics: at most 20 rounds after the warm-up.
 const ROUNDS = setting('KAFKA_BENCH_ROUNDS', 5, 1, 20)
 // Two to three seconds a run of ours at mokapi's pace. 1000: our producer's maxBatchRecords, so both

@@ -22,7 +22,6 @@ import { ItemMsg, item } from './payload.js'
 import { timed, type Sample } from './broker-run.js'
 import type { Endpoint } from './sqs-endpoint.js'
 
-
 /** How much work one run does, the same for every side. */
 export interface Load {
   n: number
@@ -31,7 +30,6 @@ export interface Load {
   /** Sends outstanding at once (messages). */
   window: number
 }
-
 
 const TAG = { 'seam-tag': { DataType: 'String', StringValue: ItemMsg.tag } }
 

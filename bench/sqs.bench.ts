@@ -23,7 +23,6 @@ import { startEndpoint, type Endpoint } from './sqs-endpoint.js'
 import { rawOneWay, type Load, type RawMode } from './sqs-raw.js'
 import { medianRound } from './stats.js'
 
-
 const ROUNDS = setting('SQS_BENCH_ROUNDS', 3, 1, 20)
 // 10 pollers: what ours runs at the default concurrency (256 / 10, at most 10). 80 sends outstanding: eight batches of ten, what ours keeps in flight.
 const LOAD: Load = { n: setting('SQS_BENCH_N', 4000, 100, 10_000_000), pollers: 10, window: 80 }
