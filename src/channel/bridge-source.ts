@@ -53,7 +53,6 @@ export class BridgeSource {
   readonly #s: BridgeShared
   readonly #settlement: Settlement
   readonly #window: Window
-  readonly #idleWaiters = new Set<() => void>()
   #closing = false
   #stopped = false
 
@@ -72,11 +71,6 @@ export class BridgeSource {
     link.start(sink)
   }
 
-  /** Deliveries taken in and not yet settled. */
-  get held(): number {
-    return this.#window.held
-  }
-
   /** Takes in no more; a source that delivers again gets back what had not started. Idempotent. */
   stopReceiving(): void {
     if (this.#closing) return
@@ -87,16 +81,7 @@ export class BridgeSource {
 
   /** Resolves once nothing is in flight, or at `deadline`. */
   idle(deadline: number): Promise<void> {
-    if (this.#window.held === 0) return Promise.resolve()
-    return new Promise((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer)
-        this.#idleWaiters.delete(done)
-        resolve()
-      }
-      const timer = setTimeout(done, Math.max(0, deadline - Date.now()))
-      this.#idleWaiters.add(done)
-    })
+    return this.#window.idle(deadline)
   }
 
   /** Nothing more is forwarded: what still waits is handed back (or, where the source cannot take it back, counted and reported). */
@@ -161,14 +146,15 @@ export class BridgeSource {
     const key = d.key ?? env.key
     // A transport that keeps the key beside the envelope (a Kafka record key) hands it over apart; the destination may carry it inside.
     const out = env.key === undefined && key !== undefined ? { ...env, key } : env
+    const route = key === undefined ? undefined : { key }
     for (let attempt = 0; ; attempt++) {
       try {
-        await s.destination.send(out, { key })
+        await s.destination.send(out, route)
         break
       } catch (err) {
         const error = toSeamError(err, 'ERR_TRANSPORT', `forwarding "${env.tag}" failed`)
         // Closed: the bridge is going away, and the source keeps the message for the next one.
-        if (error.code === 'ERR_CLOSED' || s.signal.aborted) return this.#giveBack(d)
+        if (error.code === 'ERR_CLOSED' || s.signal.aborted) return this.#unforwarded(d, env)
         if (!error.retriable) {
           s.stats.refused++
           s.o.onError(new SeamError(error.code, `the destination refused "${env.tag}" for good, so it was rejected at the source: ${error.message}`, { tag: env.tag, id: env.id, cause: error }))
@@ -177,7 +163,7 @@ export class BridgeSource {
         s.refused(error)
         s.stats.retried++
         // Holding its place in the window while it waits is the backpressure: a requeue would come straight back.
-        if (!(await sleep(backoff(attempt, s.o.retry.initialDelayMs, s.o.retry.maxDelayMs), s.signal))) return this.#giveBack(d)
+        if (!(await sleep(backoff(attempt, s.o.retry.initialDelayMs, s.o.retry.maxDelayMs), s.signal))) return this.#unforwarded(d, env)
       }
     }
     s.confirmed()
@@ -185,11 +171,16 @@ export class BridgeSource {
     return d.ack()
   }
 
+  /** Hands back `d`, whose id the duplicate window took when it started: its copy delivered again is no duplicate. */
+  #unforwarded(d: Delivery, env: Envelope): void | Promise<void> {
+    this.#s.seen?.delete(env.id)
+    return this.#giveBack(d)
+  }
+
   /** Hands `d` back unforwarded; a source that cannot deliver again loses it, which is counted and reported. */
   #giveBack(d: Delivery): void | Promise<void> {
     const s = this.#s
     s.stats.returned++
-    if (d.envelope !== undefined) s.seen?.delete(d.envelope.id)
     const again = this.link.features.redelivery
     if (!again) {
       s.o.onError(new SeamError('ERR_CLOSED', `"${d.envelope?.tag ?? 'a message'}" was received but never forwarded: the bridge closed first, and a ${this.link.name} source cannot deliver it again`, { tag: d.envelope?.tag, id: d.envelope?.id }))
@@ -199,18 +190,13 @@ export class BridgeSource {
 
   /** Frees the delivery's place in the window once it is settled. */
   #track(result: void | Promise<void>, d: Delivery): void {
-    if (!(result instanceof Promise)) return this.#finish(d)
+    if (!(result instanceof Promise)) return this.#window.finish(d)
     result.then(
-      () => this.#finish(d),
+      () => this.#window.finish(d),
       (err: unknown) => {
         this.#s.o.onError(toSeamError(err, 'ERR_TRANSPORT', `settling "${d.envelope?.tag ?? 'a message'}" at the source failed`))
-        this.#finish(d)
+        this.#window.finish(d)
       },
     )
-  }
-
-  #finish(d: Delivery): void {
-    this.#window.finish(d)
-    if (this.#window.held === 0) for (const done of [...this.#idleWaiters]) done()
   }
 }

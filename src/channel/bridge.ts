@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import { resolveBridgeOptions, type BridgeOptions, type ResolvedBridgeOptions } from './bridge-options.js'
 import { BridgeSource, type BridgeShared, type BridgeStats } from './bridge-source.js'
 import { providerFor } from './connect.js'
@@ -45,6 +46,8 @@ export class Bridge implements AsyncDisposable {
     this.#destination = destination
     this.#o = o
     this.#closed = new Promise((resolve) => (this.#resolveClosed = resolve))
+    // Each send waiting to retry listens on the signal: up to `concurrency` per source, and a tcp:// bridge has a source per peer (Node warns past 10).
+    setMaxListeners(0, this.#abort.signal)
     this.#shared = {
       o,
       destination,
@@ -144,7 +147,10 @@ export class Bridge implements AsyncDisposable {
    */
   #sourceEnded(source: BridgeSource, error: SeamError | undefined): void {
     if (!source.link.features.connected) {
-      this.#fail(error)
+      // A source that ran out (a file read to its end, standard input closed) cannot take back what it handed over:
+      // all of it is forwarded first, however long that takes. closeTimeoutMs bounds a close() the user asked for.
+      if (error === undefined && this.#closing === undefined) void source.idle(Infinity).then(() => this.close())
+      else this.#fail(error)
       return
     }
     if (error !== undefined) this.#o.onError(error)

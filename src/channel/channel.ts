@@ -86,7 +86,6 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
   readonly #signal = this.#abort.signal
   readonly #source: DispatchSource
   readonly #window: Window
-  #onIdle: (() => void) | undefined
   /** Closing, past waiting for handlers: nothing more is handled. */
   #stopped = false
   /** Messages received but never handled because the channel closed first. */
@@ -260,7 +259,7 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     this.#link.stopReceiving()
     // A broker delivers again what this channel will not handle; a connection cannot, so its waiting messages are handled.
     if (this.#link.features.redelivery) for (const d of this.#window.takeWaiting()) this.#refuse(d)
-    if (this.#window.held > 0) await this.#idle(deadline)
+    await this.#window.idle(deadline)
     // From here on nothing more is handled: what still waits, or arrives while the link closes, is counted and reported.
     this.#stopped = true
     for (const d of this.#window.takeWaiting()) this.#refuse(d)
@@ -279,17 +278,6 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
     const redelivery = this.#link.features.redelivery
     if (!redelivery) this.#unhandled++
     this.#settlement.report(d.nack({ requeue: redelivery }))
-  }
-
-  #idle(deadline: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, Math.max(0, deadline - Date.now()))
-      function done(): void {
-        clearTimeout(timer)
-        resolve()
-      }
-      this.#onIdle = done
-    })
   }
 
   #closedError(tag: string): SeamError {
@@ -383,7 +371,6 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
 
   #finish(d: Delivery): void {
     this.#window.finish(d)
-    if (this.#window.held === 0 && this.#onIdle !== undefined) this.#onIdle()
   }
 
   #settleFailed(err: unknown, d: Delivery, env: Envelope): void {
@@ -426,6 +413,9 @@ export class Channel implements DeadLetterSink, AsyncDisposable {
       this.#endedBy = error
       this.#onError(error)
     }
-    void this.close()
+    // A link that ran out of input (standard input closed, a file read to its end) delivered all it will: every
+    // message of it is handled, however long that takes. closeTimeoutMs bounds a close() the user asked for, not this.
+    if (error === undefined && this.#closing === undefined) void this.#window.idle(Infinity).then(() => this.close())
+    else void this.close()
   }
 }

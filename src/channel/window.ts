@@ -51,6 +51,8 @@ export class Window {
   #waitingBytes = 0
   #paused = false
   #pumping = false
+  /** Callers of {@link idle} waiting now; undefined while none does, so `finish` checks one field. */
+  #idleWaiters: Set<() => void> | undefined
 
   constructor(limit: number, flow: Flow, run: (d: Delivery) => void) {
     this.#limit = limit
@@ -91,6 +93,31 @@ export class Window {
     }
     if (this.#queued > 0) this.#pump()
     if (this.#paused) this.check()
+    if (this.#held === 0 && this.#idleWaiters !== undefined) {
+      const waiters = this.#idleWaiters
+      this.#idleWaiters = undefined
+      for (const done of waiters) done()
+    }
+  }
+
+  /**
+   * Resolves once nothing is held (at once when nothing is), or at `deadline`
+   * (epoch ms; `Infinity`: no bound), whichever comes first; never rejects.
+   * Any number of callers may wait at once.
+   */
+  idle(deadline: number): Promise<void> {
+    if (this.#held === 0) return Promise.resolve()
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer)
+        this.#idleWaiters?.delete(done)
+        resolve()
+      }
+      // setTimeout would take Infinity for 1 ms.
+      const timer = deadline === Infinity ? undefined : setTimeout(done, Math.max(0, deadline - Date.now()))
+      this.#idleWaiters ??= new Set()
+      this.#idleWaiters.add(done)
+    })
   }
 
   /** Pauses or resumes the link for the window's state now; call it when `awaitingReplies` may have changed. */

@@ -88,4 +88,35 @@ describe('bridge with a destination that goes down', () => {
     await waitFor(() => far.received.length === total, 5000, `all ${total} on the far side (got ${far.received.length})`)
     expect(far.received.map((r) => (r.value as { seq: number }).seq).sort((x, y) => x - y)).toEqual(Array.from({ length: total }, (_, i) => i))
   })
+
+  it('keeps a full window of sends waiting to retry without a MaxListenersExceededWarning on its abort signal', async () => {
+    const warnings: string[] = []
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`)
+    process.on('warning', onWarning)
+    try {
+      const first = await listen('tcp://127.0.0.1:0', { registry: farSide().registry })
+      const hub = new MemoryHub()
+      const concurrency = 32
+      const b = await bridge('memory://in', first.url, {
+        source: { hub },
+        destination: { maxOutboxMessages: 1, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } },
+        concurrency,
+        retry: { initialDelayMs: 20, maxDelayMs: 40 },
+        closeTimeoutMs: 300,
+        onError: () => undefined,
+      })
+      open.push(b)
+      await waitFor(() => first.peers.size === 1, 5000, 'the bridge to connect')
+      await first.close()
+      const sender = await connect('memory://in', { hub })
+      open.push(sender)
+      for (let seq = 0; seq < concurrency + 8; seq++) await sender.send(Seq, { seq })
+      // Refused at once (an outbox of 1), the window's sends back off together: dozens wait on the bridge's signal at the same time.
+      await waitFor(() => b.stats().retried >= 2 * concurrency && hub.depth('in') === 8, 5000, 'a full window of sends waiting to retry')
+      await new Promise((resolve) => setImmediate(resolve))
+      expect(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning'))).toEqual([])
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
 })

@@ -86,6 +86,24 @@ describe('stdio over given streams', () => {
     expect(errors.errors).toEqual([])
   })
 
+  it('at the end of the input every message is handled, however long the queue behind a slow handler (beyond closeTimeoutMs)', async () => {
+    const input = new PassThrough()
+    const registry = new Registry()
+    const finished: number[] = []
+    registry.on(Item, async (v) => {
+      await new Promise((r) => setTimeout(r, 5))
+      finished.push(v.seq)
+    })
+    const errors = collectErrors()
+    // 40 lines in one chunk, handled one at a time: ~200 ms, twice the channel's closeTimeoutMs.
+    const server = await listen('stdio://?format=json', { registry, concurrency: 1, closeTimeoutMs: 100, onError: errors.onError, stdio: { input } })
+    open.push(server)
+    input.end(Array.from({ length: 40 }, (_, seq) => `{"tag":"streams.Item","body":{"seq":${seq},"pad":""}}\n`).join(''))
+    await within(server.closed(), 5000, 'server.closed()')
+    expect(finished).toEqual(Array.from({ length: 40 }, (_, seq) => seq))
+    expect(errors.errors).toEqual([])
+  })
+
   it('close() of a producer flushes, then ends its output stream so the reader sees the end', async () => {
     const output = new PassThrough()
     const chunks: Buffer[] = []

@@ -137,4 +137,42 @@ describe('Window: the in-flight bound of a channel', () => {
     expect(h.window.held).toBe(0)
     expect(h.started).toEqual(['0', '2'])
   })
+
+  it('idle resolves every waiter once nothing is held, at once when nothing is, and at its deadline otherwise', async () => {
+    const h = harness(1)
+    await h.window.idle(Date.now() + 60_000)
+    h.window.admit(delivery(0))
+    h.window.admit(delivery(1)) // waits for a slot
+    const settled: string[] = []
+    const a = h.window.idle(Date.now() + 60_000).then(() => void settled.push('a'))
+    const b = h.window.idle(Date.now() + 60_000).then(() => void settled.push('b'))
+    h.finish('0')
+    await Promise.resolve()
+    expect(settled).toEqual([])
+    expect(h.window.takeWaiting().map((d) => d.envelope?.id)).toEqual([])
+    h.finish('1')
+    await Promise.all([a, b])
+    expect(settled).toEqual(['a', 'b'])
+
+    h.window.admit(delivery(2))
+    h.window.admit(delivery(3))
+    const c = h.window.idle(Date.now() + 60_000)
+    // Only '2' runs; taking '3' back leaves '2' held, so c still waits.
+    expect(h.window.takeWaiting().map((d) => d.envelope?.id)).toEqual(['3'])
+    h.finish('2')
+    await c
+
+    h.window.admit(delivery(4))
+    const started = Date.now()
+    await h.window.idle(Date.now() + 30)
+    expect(Date.now() - started).toBeGreaterThanOrEqual(25)
+    expect(h.window.held).toBe(1)
+
+    let unbounded = false
+    const d = h.window.idle(Infinity).then(() => void (unbounded = true))
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(unbounded).toBe(false)
+    h.finish('4')
+    await d
+  })
 })
