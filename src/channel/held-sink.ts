@@ -1,8 +1,6 @@
 import type { SeamError } from './errors.js'
 import type { Delivery, LinkSink } from './transport.js'
 
-type Held = { readonly deliver: Delivery } | { readonly status: 'down' | 'up'; readonly cause: SeamError | undefined } | { readonly error: SeamError } | { readonly ended: SeamError | undefined }
-
 /**
  * The sink a broker link reports to from the moment it opens. A broker link
  * consumes before the channel exists (`listen` resolves once the consumer is
@@ -12,36 +10,35 @@ type Held = { readonly deliver: Delivery } | { readonly status: 'down' | 'up'; r
  */
 export class HeldSink implements LinkSink {
   #sink: LinkSink | undefined
-  #held: Held[] = []
+  /** What came before `attach`, in order, as calls to make on the sink. */
+  #held: ((sink: LinkSink) => void)[] = []
 
   /** Passes on what was held, then everything as it comes. */
   attach(sink: LinkSink): void {
     this.#sink = sink
-    for (const h of this.#held.splice(0)) {
-      if ('deliver' in h) sink.deliver(h.deliver)
-      else if ('status' in h) sink.status(h.status, h.cause)
-      else if ('error' in h) sink.error(h.error)
-      else sink.ended(h.ended)
-    }
+    for (const call of this.#held.splice(0)) call(sink)
   }
 
   deliver(delivery: Delivery): void {
-    if (this.#sink === undefined) this.#held.push({ deliver: delivery })
+    // Per message: no closure once attached.
+    if (this.#sink === undefined) this.#held.push((s) => s.deliver(delivery))
     else this.#sink.deliver(delivery)
   }
 
   status(state: 'down' | 'up', cause?: SeamError): void {
-    if (this.#sink === undefined) this.#held.push({ status: state, cause })
-    else this.#sink.status(state, cause)
+    this.#pass((s) => s.status(state, cause))
   }
 
   error(error: SeamError): void {
-    if (this.#sink === undefined) this.#held.push({ error })
-    else this.#sink.error(error)
+    this.#pass((s) => s.error(error))
   }
 
   ended(error?: SeamError): void {
-    if (this.#sink === undefined) this.#held.push({ ended: error })
-    else this.#sink.ended(error)
+    this.#pass((s) => s.ended(error))
+  }
+
+  #pass(call: (sink: LinkSink) => void): void {
+    if (this.#sink === undefined) this.#held.push(call)
+    else call(this.#sink)
   }
 }

@@ -4,13 +4,11 @@
  * and memory stays bounded however long the stream runs.
  */
 export class IdWindow {
-  readonly #size: number
   readonly #ids = new Set<string>()
   readonly #ring: (string | undefined)[]
   #next = 0
 
   constructor(size: number) {
-    this.#size = size
     this.#ring = new Array<string | undefined>(size)
   }
 
@@ -21,12 +19,13 @@ export class IdWindow {
 
   /** Remembers `id`; false when it is already remembered (a duplicate), which changes nothing. */
   add(id: string): boolean {
-    if (this.#size === 0) return true
+    const ring = this.#ring
+    if (ring.length === 0) return true
     if (this.#ids.has(id)) return false
-    const old = this.#ring[this.#next]
+    const old = ring[this.#next]
     if (old !== undefined) this.#ids.delete(old)
-    this.#ring[this.#next] = id
-    this.#next = (this.#next + 1) % this.#size
+    ring[this.#next] = id
+    this.#next = (this.#next + 1) % ring.length
     this.#ids.add(id)
     return true
   }

@@ -9,6 +9,7 @@ import type { ResolvedStreamOptions } from './options.js'
 import { Outbox } from './outbox.js'
 import { Heartbeat } from './heartbeat.js'
 import { helloFrame, isBomb, isPing, readEnvelope, readHello } from './wire.js'
+import { HeldSink } from '../../channel/held-sink.js'
 
 /** Silent hang-ups in a row after which a client stops retrying (see #silentClose). */
 const SILENT_CLOSES = 3
@@ -82,10 +83,10 @@ export class StreamLink implements TransportLink {
   #socketError: Error | undefined
   #handshake: { resolve(): void; reject(err: SeamError): void } | undefined
   #heartbeat: Heartbeat | undefined
-  #sink: LinkSink | undefined
   /** The channel's window is full: the socket is not read (after the hello, which is always read). */
   #paused = false
-  #early: ((sink: LinkSink) => void)[] = []
+  /** What the channel hears; what comes before `start` (a fast peer's first frames) is held until then. */
+  readonly #out = new HeldSink()
   #closing: Promise<void> | undefined
 
   private constructor(
@@ -141,8 +142,7 @@ export class StreamLink implements TransportLink {
   }
 
   start(sink: LinkSink): void {
-    this.#sink = sink
-    for (const event of this.#early.splice(0)) event(sink)
+    this.#out.attach(sink)
   }
 
   send(envelope: Envelope): Promise<void> {
@@ -190,12 +190,7 @@ export class StreamLink implements TransportLink {
   /** Fails every queued and later send (`the tcp <why> before this message could be sent`) and reports how many there were. */
   #failQueued(why: string, cause?: SeamError): void {
     const lost = this.#outbox.close(new SeamError('ERR_CLOSED', `the ${this.name} ${why} before this message could be sent`, { cause }))
-    if (lost > 0) this.#emit((s) => s.error(new SeamError('ERR_CLOSED', `${lost} queued messages were never sent: the ${this.name} ${why}`, { cause })))
-  }
-
-  #emit(event: (sink: LinkSink) => void): void {
-    if (this.#sink !== undefined) event(this.#sink)
-    else this.#early.push(event)
+    if (lost > 0) this.#out.error(new SeamError('ERR_CLOSED', `${lost} queued messages were never sent: the ${this.name} ${why}`, { cause }))
   }
 
   async #open(signal: AbortSignal): Promise<void> {
@@ -285,9 +280,7 @@ export class StreamLink implements TransportLink {
       // The frame boundary is intact, so only this message is lost, not the connection.
       delivery = new StreamDelivery(undefined, { bytes: Buffer.from(buf.subarray(start, end)), error })
     }
-    const sink = this.#sink
-    if (sink !== undefined) sink.deliver(delivery)
-    else this.#early.push((s) => s.deliver(delivery))
+    this.#out.deliver(delivery)
   }
 
   #onEnd(socket: Socket): void {
@@ -317,7 +310,7 @@ export class StreamLink implements TransportLink {
       this.#handshake.reject(explained ?? this.#silentClose() ?? cause ?? new SeamError('ERR_TRANSPORT', 'the peer closed the connection before saying hello (a TLS server does that to a plaintext client: then use a tls:// URL)'))
       this.#handshake = undefined
       // A client's dial or reconnect loop handles its own failed attempt; a server reports the peer and ends.
-      if (this.#dialer === undefined) this.#emit((s) => s.ended(cause ?? new SeamError('ERR_PROTOCOL', 'the peer closed the connection before saying hello')))
+      if (this.#dialer === undefined) this.#out.ended(cause ?? new SeamError('ERR_PROTOCOL', 'the peer closed the connection before saying hello'))
       return
     }
     if (this.#closing !== undefined) return
@@ -326,14 +319,12 @@ export class StreamLink implements TransportLink {
       const ended = cause ?? (this.#dialer === undefined ? undefined : new SeamError('ERR_TRANSPORT', 'the server closed the connection (reconnect is off)'))
       // No socket will come back: fail queued and later sends now, or a handler awaiting ctx.reply holds close() for closeTimeoutMs.
       this.#failQueued('connection ended', ended)
-      this.#emit((s) => s.ended(ended))
+      this.#out.ended(ended)
       return
     }
     const lost = cause ?? new SeamError('ERR_TRANSPORT', 'the server closed the connection')
-    this.#emit((s) => {
-      s.status('down', lost)
-      s.error(new SeamError('ERR_TRANSPORT', `connection lost (${lost.message}); reconnecting`, { cause: lost }))
-    })
+    this.#out.status('down', lost)
+    this.#out.error(new SeamError('ERR_TRANSPORT', `connection lost (${lost.message}); reconnecting`, { cause: lost }))
     void this.#reconnect()
   }
 
@@ -367,11 +358,11 @@ export class StreamLink implements TransportLink {
       if (!(await sleep(backoff(attempt, r.initialDelayMs, r.maxDelayMs), this.#stop.signal))) return
       try {
         await this.#open(AbortSignal.any([this.#stop.signal, AbortSignal.timeout(this.#options.connectTimeoutMs)]))
-        this.#emit((s) => s.status('up'))
+        this.#out.status('up')
         return
       } catch (err) {
         // A peer that answers but is not ours will not get better by retrying fast; say so, keep the backoff.
-        if (err instanceof SeamError && (err.code === 'ERR_PROTOCOL' || !err.retriable)) this.#emit((s) => s.error(err))
+        if (err instanceof SeamError && (err.code === 'ERR_PROTOCOL' || !err.retriable)) this.#out.error(err)
       }
     }
   }
