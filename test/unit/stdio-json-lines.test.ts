@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { EMPTY_HEADERS, type Envelope } from '../../src/channel/envelope.js'
 import { json, msgpack } from '../../src/index.js'
-import { envelopeLine, readLine } from '../../src/transports/stdio/json-lines.js'
-import { codeOf } from '../helpers.js'
+import { LINES, envelopeLine, readLine } from '../../src/transports/stdio/json-lines.js'
+import { Outbox, type OutboxOutput } from '../../src/transports/stream/outbox.js'
+import { codeOf, rejection } from '../helpers.js'
 
 function env(over: Partial<Envelope> = {}): Envelope {
   return { tag: 'demo.Ping', id: 'id-1', ts: 1_700_000_000_000, ct: json.contentType, headers: EMPTY_HEADERS, body: json.encode({ seq: 1 }), ...over }
@@ -82,5 +83,23 @@ describe('stdio JSON lines', () => {
     expect(Object.getPrototypeOf(e.headers)).toBe(Object.prototype)
     expect(Object.hasOwn(e.headers, '__proto__')).toBe(true)
     expect(codeOf(() => readLine('{"tag":"a","headers":{"__proto__":{}},"body":1}'))).toBe('ERR_PROTOCOL')
+  })
+
+  it('an Outbox in the json format writes whole lines, one write per turn, and refuses a line over maxFrameBytes naming the stdio option', async () => {
+    const writes: string[] = []
+    const output: OutboxOutput = { write: (b: Buffer) => (writes.push(b.toString()), true), once: () => output, writableLength: 0 } as unknown as OutboxOutput
+    const outbox = new Outbox({ maxMessages: 100, maxBytes: 1 << 20, maxFrameBytes: 200, optionPrefix: 'stdio.' }, LINES)
+    outbox.attach(output)
+    // Non-ASCII text: the line is written as UTF-8, and measured in its bytes.
+    const bodies = [{ seq: 1 }, { seq: 2, text: 'größer → 𝄞' }]
+    for (const b of bodies) await outbox.send(env({ body: json.encode(b) }))
+    const big = await rejection(outbox.send(env({ body: json.encode({ pad: 'é'.repeat(100) }) })))
+    expect(big.code).toBe('ERR_FRAME_TOO_LARGE')
+    expect(big.message).toMatch(/^"demo.Ping" encodes to 2\d\d bytes; lines are limited to 200 bytes \(option stdio.maxFrameBytes on both sides\)$/)
+    expect(await outbox.drain(1000)).toBe(true)
+    expect(writes).toHaveLength(1)
+    const lines = writes.join('').split('\n')
+    expect(lines.pop()).toBe('')
+    expect(lines.map((l) => JSON.parse(Buffer.from(readLine(l).body).toString()) as unknown)).toEqual(bodies)
   })
 })

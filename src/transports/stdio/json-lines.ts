@@ -14,6 +14,7 @@ import { SeamError } from '../../channel/errors.js'
 import { newId } from '../../channel/id.js'
 // The content type whose bodies a line carries as their JSON value.
 import { JSON_CT } from '../../serde/json.js'
+import type { OutboxFormat } from '../stream/outbox.js'
 
 const NEWLINE = 0x0a
 const RETURN = 0x0d
@@ -34,6 +35,18 @@ export function envelopeLine(env: Envelope): string {
   // An empty body is no JSON value, so it travels as base64 like any other bytes.
   if (env.ct === JSON_CT && env.body.length > 0) return `${line},"body":${bodyText(env.body)}}\n`
   return `${line},"ct":${JSON.stringify(env.ct)},"bodyBase64":"${Buffer.from(env.body.buffer, env.body.byteOffset, env.body.length).toString('base64')}"}\n`
+}
+
+// Room for three bytes per UTF-16 unit is cheap for a short line; a long one is measured instead.
+const SHORT_LINE = 16 * 1024
+
+/** The json format in an `Outbox`: each envelope's line, newline included, its limit counted in UTF-8 bytes. */
+export const LINES: OutboxFormat<string> = {
+  unit: 'line',
+  lengthBytes: 0,
+  message: envelopeLine,
+  bound: (line) => (line.length <= SHORT_LINE ? line.length * 3 : Buffer.byteLength(line)),
+  write: (buf, pos, line) => pos + buf.write(line, pos),
 }
 
 function problem(message: string, id?: string): SeamError {

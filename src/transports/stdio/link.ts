@@ -1,13 +1,12 @@
-import type { Socket } from 'node:net'
 import type { Writable } from 'node:stream'
 import type { Envelope } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
 import { HeldSink } from '../../channel/held-sink.js'
 import type { LinkSink, TransportFeatures, TransportLink } from '../../channel/transport.js'
-import { Outbox } from '../stream/outbox.js'
+import { FRAMES, Outbox } from '../stream/outbox.js'
 import { helloFrame } from '../stream/wire.js'
 import { InputReader } from './input-reader.js'
-import { LineOutbox } from './line-outbox.js'
+import { LINES } from './json-lines.js'
 import type { ResolvedStdioOptions } from './options.js'
 
 /**
@@ -22,8 +21,6 @@ export const STDIO_FEATURES: TransportFeatures = Object.freeze({
   orderedWithoutKey: true,
   redelivery: false,
 })
-
-type Writer = Outbox | LineOutbox
 
 /**
  * One end of a pipeline: a producer writes envelopes to its output
@@ -42,7 +39,7 @@ export class StdioLink implements TransportLink {
   // Output errors may come before the channel exists: held until start, never dropped.
   readonly #sink = new HeldSink()
   readonly #reader: InputReader | undefined
-  readonly #writer: Writer | undefined
+  readonly #writer: Outbox | undefined
   #failure: SeamError | undefined
   #closing: Promise<void> | undefined
 
@@ -55,22 +52,14 @@ export class StdioLink implements TransportLink {
       })
       return
     }
-    const limits = { maxMessages: o.maxOutboxMessages, maxBytes: o.maxOutboxBytes, maxFrameBytes: o.maxFrameBytes }
     const output = o.output
     output.on('error', this.#onOutputError)
     output.on('close', this.#onOutputClose)
-    if (o.format === 'json') {
-      const writer = new LineOutbox(limits)
-      writer.attach(output)
-      this.#writer = writer
-    } else {
-      const writer = new Outbox(limits)
-      // Says which protocol version follows, so a reader of another version, or of the other format, fails clearly.
-      output.write(helloFrame(o.maxFrameBytes, 0))
-      // The outbox uses only write(), writableLength and 'drain' of its socket, which every Writable has.
-      writer.attach(output as unknown as Socket)
-      this.#writer = writer
-    }
+    const limits = { maxMessages: o.maxOutboxMessages, maxBytes: o.maxOutboxBytes, maxFrameBytes: o.maxFrameBytes, optionPrefix: 'stdio.' }
+    this.#writer = new Outbox(limits, o.format === 'json' ? LINES : FRAMES)
+    // Says which protocol version follows, so a reader of another version, or of the other format, fails clearly.
+    if (o.format === 'frames') output.write(helloFrame(o.maxFrameBytes, 0))
+    this.#writer.attach(output)
   }
 
   /** The producing end: writes to `o.output`. */
@@ -116,7 +105,7 @@ export class StdioLink implements TransportLink {
     const writer = this.#writer
     if (writer === undefined) return
     const deadline = Date.now() + timeoutMs
-    if (this.#failure === undefined && writer.waiting > 0) await writer.drain(timeoutMs)
+    if (this.#failure === undefined) await writer.drain(timeoutMs)
     const lost = writer.close(new SeamError('ERR_CLOSED', 'the stdio channel closed before this message could be written'))
     if (lost > 0) this.#sink.error(new SeamError('ERR_CLOSED', `${lost} queued messages were never written: the stdio channel closed (closeTimeoutMs) while the reader of its output was not reading`))
     if (this.#failure === undefined) await this.#flushed(this.#o.output, Math.max(100, deadline - Date.now()))

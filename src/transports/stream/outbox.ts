@@ -1,6 +1,7 @@
-import type { Socket } from 'node:net'
+import type { Writable } from 'node:stream'
 import type { Envelope } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
+import { waiter, type Waiter } from '../../channel/waiter.js'
 import { LENGTH_BYTES } from './frames.js'
 import { envelopeBound, writeEnvelope } from './wire.js'
 
@@ -12,7 +13,38 @@ export interface OutboxLimits {
   readonly maxBytes: number
   /** Largest frame this side will send. */
   readonly maxFrameBytes: number
+  /** What the options these limits come from are prefixed with in messages (`stdio.`); none by default. */
+  readonly optionPrefix?: string
 }
+
+/**
+ * How an {@link Outbox} puts an envelope into its buffer. `message` is
+ * called once per send; `bound` and `write` then work on what it returned.
+ */
+export interface OutboxFormat<M> {
+  /** What one message is called in errors: `frame`, `line`. */
+  readonly unit: string
+  /** Bytes of the big-endian length the outbox writes before each message; 0 for messages that end themselves. */
+  readonly lengthBytes: number
+  /** What is written for `env`: the envelope itself, or its encoding when that must exist to be measured. */
+  message(env: Envelope): M
+  /** An upper bound of the bytes `write` uses for `m`. */
+  bound(m: M): number
+  /** Writes `m` at `buf[pos]` (room for `bound(m)` bytes is there) and returns where it ended. */
+  write(buf: Buffer, pos: number, m: M): number
+}
+
+/** The stream transports' frames: the length, then the envelope as MessagePack. */
+export const FRAMES: OutboxFormat<Envelope> = {
+  unit: 'frame',
+  lengthBytes: LENGTH_BYTES,
+  message: (env) => env,
+  bound: envelopeBound,
+  write: writeEnvelope,
+}
+
+/** What an outbox writes to: a socket, or any other Writable (standard output). */
+export type OutboxOutput = Pick<Writable, 'write' | 'once' | 'writableLength'>
 
 const SLAB_BYTES = 256 * 1024
 // A connection's first slab: one that sends a few replies (or error replies to a hostile peer) must
@@ -31,21 +63,6 @@ const FLUSH_AT = 64 * 1024
 const FLUSH_FRAMES = 16
 const RESOLVED = Promise.resolve()
 
-interface Waiter {
-  readonly promise: Promise<void>
-  resolve(): void
-  reject(err: unknown): void
-}
-
-function waiter(): Waiter {
-  let resolve!: () => void
-  let reject!: (err: unknown) => void
-  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)))
-  // A caller that did not await must not cause an unhandled rejection.
-  promise.catch(() => undefined)
-  return { promise, resolve, reject }
-}
-
 interface Batch {
   readonly data: Buffer
   readonly count: number
@@ -53,7 +70,7 @@ interface Batch {
 }
 
 /**
- * Frames waiting for the socket. Envelopes are encoded straight into a slab
+ * Frames (or, by its {@link OutboxFormat}, lines) waiting for the socket. Envelopes are encoded straight into a slab
  * and written in one `write()` per tick (sooner after 16, 32, 64, … frames
  * or 64 KiB; see FLUSH_FRAMES), which is what makes small messages cheap. While the socket is writable a send
  * resolves at once (a request: once its batch is written); while it is
@@ -64,6 +81,7 @@ interface Batch {
  */
 export class Outbox {
   readonly #limits: OutboxLimits
+  readonly #format: OutboxFormat<unknown>
   #slab = Buffer.allocUnsafe(FIRST_SLAB_BYTES)
   #start = 0
   #pos = 0
@@ -72,7 +90,7 @@ export class Outbox {
   readonly #batches: Batch[] = []
   #queuedMessages = 0
   #queuedBytes = 0
-  #socket: Socket | undefined
+  #socket: OutboxOutput | undefined
   #blocked = true
   #scheduled: NodeJS.Immediate | undefined
   #flushFrames = FLUSH_FRAMES
@@ -80,8 +98,9 @@ export class Outbox {
   #closed: SeamError | undefined
   #onEmpty: (() => void) | undefined
 
-  constructor(limits: OutboxLimits) {
+  constructor(limits: OutboxLimits, format: OutboxFormat<unknown> = FRAMES) {
     this.#limits = limits
+    this.#format = format
   }
 
   /** Messages not yet handed to a socket. */
@@ -99,28 +118,33 @@ export class Outbox {
     if (this.#closed !== undefined) return Promise.reject(this.#closed)
     if (this.#queuedMessages >= this.#limits.maxMessages || this.#queuedBytes >= this.#limits.maxBytes) {
       const state = this.#socket === undefined ? 'the connection is down' : 'the peer reads slower than you send'
+      const p = this.#limits.optionPrefix ?? ''
       return Promise.reject(
-        new SeamError('ERR_OUTBOX_FULL', `cannot send "${env.tag}": ${this.#queuedMessages} messages (${this.#queuedBytes} bytes) are waiting because ${state}; await send() to follow backpressure, or raise maxOutboxMessages / maxOutboxBytes`, { tag: env.tag }),
+        new SeamError('ERR_OUTBOX_FULL', `cannot send "${env.tag}": ${this.#queuedMessages} messages (${this.#queuedBytes} bytes) are waiting because ${state}; await send() to follow backpressure, or raise ${p}maxOutboxMessages / ${p}maxOutboxBytes`, { tag: env.tag }),
       )
     }
+    const f = this.#format
     // #pos only moves once the frame is complete, so a failure leaves nothing behind.
     let end: number
     try {
-      this.#reserve(LENGTH_BYTES + envelopeBound(env))
-      end = writeEnvelope(this.#slab, this.#pos + LENGTH_BYTES, env)
+      const m = f.message(env)
+      this.#reserve(f.lengthBytes + f.bound(m))
+      end = f.write(this.#slab, this.#pos + f.lengthBytes, m)
     } catch (err) {
       return Promise.reject(err)
     }
-    const len = end - this.#pos - LENGTH_BYTES
+    const len = end - this.#pos - f.lengthBytes
     const max = Math.min(this.#limits.maxFrameBytes, this.#peerMaxFrame)
     if (len > max) {
-      return Promise.reject(new SeamError('ERR_FRAME_TOO_LARGE', `"${env.tag}" encodes to ${len} bytes; frames are limited to ${max} bytes (option maxFrameBytes on both sides)`, { tag: env.tag }))
+      return Promise.reject(
+        new SeamError('ERR_FRAME_TOO_LARGE', `"${env.tag}" encodes to ${len} bytes; ${f.unit}s are limited to ${max} bytes (option ${this.#limits.optionPrefix ?? ''}maxFrameBytes on both sides)`, { tag: env.tag }),
+      )
     }
-    this.#slab.writeUInt32BE(len, this.#pos)
+    if (f.lengthBytes > 0) this.#slab.writeUInt32BE(len, this.#pos)
+    this.#queuedBytes += end - this.#pos
     this.#pos = end
     this.#count++
     this.#queuedMessages++
-    this.#queuedBytes += LENGTH_BYTES + len
     if (!this.#blocked) {
       // A request counts as written only once its bytes reach the socket (its channel fails written
       // requests when the connection drops, and keeps unwritten ones for the next connection), so it
@@ -129,7 +153,7 @@ export class Outbox {
       // An early write only pays while the socket is idle: one that still holds bytes (TLS, whose
       // writes complete a moment later) has work for the peer already, and early writes into it
       // made one-way TLS write every ~5 KiB instead of every 64 KiB.
-      if (this.#count >= this.#flushFrames && (this.#socket as Socket).writableLength === 0) {
+      if (this.#count >= this.#flushFrames && (this.#socket as OutboxOutput).writableLength === 0) {
         this.#flushFrames *= 2
         this.#flush()
       } else if (this.#pos - this.#start >= FLUSH_AT || this.#nearLimit()) this.#flush()
@@ -152,7 +176,7 @@ export class Outbox {
   }
 
   /** Starts writing to `socket` (after the handshake), beginning with what waited. */
-  attach(socket: Socket): void {
+  attach(socket: OutboxOutput): void {
     this.#socket = socket
     this.#blocked = false
     this.#flush()
