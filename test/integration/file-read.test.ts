@@ -161,6 +161,21 @@ describe('file: reading', () => {
     expect(err?.code).toBe('ERR_BAD_ARGUMENT')
   })
 
+  it('at an offset whose record is no envelope, the reading is refused before anything is delivered: a cursor stays where it started', async () => {
+    const { url, path } = await files.fresh()
+    await write(url, 0, 1)
+    const at = (await stat(path)).size
+    // A whole record by its length, but 0xc1 is no MessagePack at all.
+    await appendFile(path, Buffer.from([0, 0, 0, 3, 0xc1, 0xc1, 0xc1]))
+    const cursor = new FileCursor()
+    const errors = collectErrors()
+    const server = await listenFile(`${url}?from=${at}`, { registry: recorder().registry, onError: errors.onError, file: { cursor } })
+    await within(server.closed(), 5000, 'the reader to end')
+    expect(errors.errors.map((e) => e.code)).toEqual(['ERR_BAD_ARGUMENT'])
+    expect(errors.errors[0]?.message).toContain(`offset ${at} is not the start of a record`)
+    expect({ offset: cursor.offset, read: cursor.read }).toEqual({ offset: at, read: at })
+  })
+
   it('several readers read one file independently, each getting every record', async () => {
     const { url } = await files.fresh()
     const w = await connect(url)

@@ -45,6 +45,14 @@ describe('file: URL and options', () => {
   })
 })
 
+describe('file: option messages', () => {
+  it('names what from may be, and the writer options given to a reader', () => {
+    expect(() => readFileOptions(url('file:///d/x.seam'), { file: { from: 'middle' } } as never, 'listen')).toThrow(/option "file\.from" must be "start", "end" or a byte offset \(got "middle"\)/)
+    expect(() => readFileOptions(url('file:///d/x.seam'), { file: { maxOutboxBytes: 1024 } }, 'listen')).toThrow(/maxOutboxBytes only apply to a writer/)
+    expect(() => readFileOptions(url('file:///d/x.seam?from=middle'), {}, 'listen')).toThrow(/query parameter "from" must be start, end or a byte offset \(got "middle"\)/)
+  })
+})
+
 describe('file: cursor', () => {
   it('moves past a record only once every record before it is settled', () => {
     const cursor = new FileCursor()
@@ -77,5 +85,20 @@ describe('file: cursor', () => {
     }
     expect(wrong).toEqual([])
     expect(cursor.offset).toBe(200_000)
+  })
+})
+
+describe('file: cursor read', () => {
+  it('is the end of the last record read, also once every record was settled and let go', () => {
+    const cursor = new FileCursor()
+    cursor.begin(12)
+    expect(cursor.read).toBe(12)
+    // 4097 settled in order: the cursor lets go of all of them at once.
+    const ids = Array.from({ length: 4097 }, (_, i) => cursor.add(12 + (i + 1) * 10))
+    expect(cursor.read).toBe(40_982)
+    for (const id of ids) cursor.settle(id)
+    expect({ offset: cursor.offset, read: cursor.read }).toEqual({ offset: 40_982, read: 40_982 })
+    cursor.settle(cursor.add(41_000))
+    expect({ offset: cursor.offset, read: cursor.read }).toEqual({ offset: 41_000, read: 41_000 })
   })
 })

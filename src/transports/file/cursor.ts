@@ -8,7 +8,6 @@
  */
 export class FileCursor {
   #offset = -1
-  #read = -1
   // Ends of the records read and not yet counted into #offset, in file order; #done marks the settled ones.
   #ends: number[] = []
   #done: boolean[] = []
@@ -22,13 +21,13 @@ export class FileCursor {
 
   /** The byte offset just past the last record read (handed to the channel, maybe not yet handled). */
   get read(): number {
-    return this.#read
+    // Entries are only dropped once settled, so with none left the last record read is the one #offset moved past.
+    return this.#ends.at(-1) ?? this.#offset
   }
 
   /** @internal The reader starts at `offset`. */
   begin(offset: number): void {
     this.#offset = offset
-    this.#read = offset
     this.#ends = []
     this.#done = []
     this.#head = 0
@@ -37,7 +36,6 @@ export class FileCursor {
 
   /** @internal A record ending at `end` was read; settle it with the returned index. */
   add(end: number): number {
-    this.#read = end
     this.#ends.push(end)
     this.#done.push(false)
     return this.#dropped + this.#ends.length - 1

@@ -16,7 +16,7 @@ export const FORMAT_VERSION = 1
 export const HEADER_BYTES = MAGIC.length + 4
 
 /** The header a new file starts with. */
-export function header(): Buffer {
+function header(): Buffer {
   const out = Buffer.alloc(HEADER_BYTES)
   MAGIC.copy(out, 0)
   out.writeUInt32BE(FORMAT_VERSION, MAGIC.length)

@@ -1,5 +1,6 @@
 import { SeamError } from '../../channel/errors.js'
 import { bad, optionChecks } from '../../channel/option-checks.js'
+import { decodeUrlPart, type QueryKind, queryOptions } from '../../channel/url.js'
 import { FileCursor } from './cursor.js'
 
 /**
@@ -50,43 +51,28 @@ export interface ResolvedFileOptions {
   readonly where: string
 }
 
-const QUERY = ['from', 'follow', 'durable', 'pollMs'] as const
+const QUERY: Readonly<Record<string, QueryKind>> = { from: 'string', follow: 'boolean', durable: 'boolean', pollMs: 'number' }
 const READER_ONLY = ['from', 'follow', 'cursor', 'pollMs'] as const
+const WRITER_ONLY = ['durable', 'maxOutboxBytes'] as const
 const { whole, flag } = optionChecks('file')
 
+/** The URL's query as options; `from` is `start`, `end` or a byte offset. */
 function fromQuery(url: URL, where: string): FileOptions {
-  const out: FileOptions = {}
-  for (const name of new Set(url.searchParams.keys())) {
-    if (!(QUERY as readonly string[]).includes(name)) throw new SeamError('ERR_BAD_URL', `${where}: unknown query parameter "${name}" (known: ${QUERY.join(', ')})`)
-    const value = url.searchParams.getAll(name).at(-1) as string
-    if (name === 'follow' || name === 'durable') {
-      if (value !== 'true' && value !== 'false') throw new SeamError('ERR_BAD_URL', `${where}: query parameter "${name}" must be true or false (got "${value}")`)
-      out[name] = value === 'true'
-    } else if (name === 'from') {
-      if (value !== 'start' && value !== 'end' && !/^\d+$/.test(value)) throw new SeamError('ERR_BAD_URL', `${where}: query parameter "from" must be start, end or a byte offset (got "${value}")`)
-      out.from = value === 'start' || value === 'end' ? value : Number(value)
-    } else {
-      if (!/^\d+$/.test(value)) throw new SeamError('ERR_BAD_URL', `${where}: query parameter "pollMs" must be a whole number (got "${value}")`)
-      out.pollMs = Number(value)
-    }
-  }
-  return out
+  const { from, ...rest } = queryOptions(url, where, QUERY) as Omit<FileOptions, 'from'> & { from?: string }
+  if (from === undefined) return rest
+  if (from !== 'start' && from !== 'end' && !/^\d+$/.test(from)) throw new SeamError('ERR_BAD_URL', `${where}: query parameter "from" must be start, end or a byte offset (got "${from}")`)
+  return { ...rest, from: from === 'start' || from === 'end' ? from : Number(from) }
 }
 
 /** The absolute path a `file:` URL names; throws ERR_BAD_URL naming the bad part. */
-export function filePath(url: URL): string {
+function filePath(url: URL): string {
   const shown = `file://${url.host}${url.pathname}`
   if (url.hostname !== '' && url.hostname !== 'localhost') {
     throw new SeamError('ERR_BAD_URL', `${shown}: a file URL names a local path, with three slashes (file:///abs/path.seam); "${url.hostname}" reads as a host`)
   }
   if (url.username !== '' || url.password !== '' || url.port !== '') throw new SeamError('ERR_BAD_URL', `${shown}: a file URL takes no user, password or port`)
   if (url.hash !== '') throw new SeamError('ERR_BAD_URL', `${shown}: a file URL takes no fragment`)
-  let path: string
-  try {
-    path = decodeURIComponent(url.pathname)
-  } catch (err) {
-    throw new SeamError('ERR_BAD_URL', `${shown}: the path is not valid percent-encoding`, { cause: err })
-  }
+  let path = decodeUrlPart(url.pathname, 'the path', shown)
   if (path === '' || path === '/' || path.endsWith('/')) throw new SeamError('ERR_BAD_URL', `${shown}: the path names a folder, not a file (file:///abs/path.seam)`)
   if (path.includes('\0')) throw new SeamError('ERR_BAD_URL', `${shown}: the path holds a NUL byte`)
   return path
@@ -95,16 +81,18 @@ export function filePath(url: URL): string {
 /** Reads the URL and the `file` option of one side; throws `ERR_BAD_URL` or `ERR_BAD_ARGUMENT` naming the bad part. */
 export function readFileOptions(url: URL, given: { file?: FileOptions } | undefined, side: 'connect' | 'listen'): ResolvedFileOptions {
   const path = filePath(url)
-  const where = `${side}(file://${path})`
+  const shown = `file://${path}`
+  const where = `${side}(${shown})`
   const raw = given?.file
   if (raw !== undefined && (typeof raw !== 'object' || raw === null)) throw bad(where, 'option "file" must be an object')
   const o: FileOptions = { ...fromQuery(url, where), ...raw }
-  const wrongSide = side === 'connect' ? READER_ONLY.filter((k) => o[k] !== undefined) : o.durable !== undefined || o.maxOutboxBytes !== undefined ? ['durable or maxOutboxBytes'] : []
-  if (wrongSide.length > 0) throw bad(where, `${wrongSide.join(', ')} ${side === 'connect' ? 'only apply to a reader (listen)' : 'only apply to a writer (connect)'}`)
+  const wrongSide = (side === 'connect' ? READER_ONLY : WRITER_ONLY).filter((k) => o[k] !== undefined)
+  if (wrongSide.length > 0) throw bad(where, `${wrongSide.join(', ')} only apply to a ${side === 'connect' ? 'reader (listen)' : 'writer (connect)'}`)
   const from = o.from ?? 'start'
-  if (from !== 'start' && from !== 'end' && whole(from, 'from', 0, Number.MAX_SAFE_INTEGER, where) === undefined) throw bad(where, 'option "file.from" must be "start", "end" or a byte offset')
+  if (from !== 'start' && from !== 'end' && !(typeof from === 'number' && Number.isSafeInteger(from) && from >= 0)) {
+    throw bad(where, `option "file.from" must be "start", "end" or a byte offset (got ${JSON.stringify(from)})`)
+  }
   if (o.cursor !== undefined && !(o.cursor instanceof FileCursor)) throw bad(where, 'option "file.cursor" must be a FileCursor (new FileCursor())')
-  const maxFrameBytes = whole(o.maxFrameBytes, 'maxFrameBytes', 1, 0xffffffff, where) ?? 16 * 1024 * 1024
   return {
     path,
     from,
@@ -112,8 +100,8 @@ export function readFileOptions(url: URL, given: { file?: FileOptions } | undefi
     cursor: o.cursor,
     pollMs: whole(o.pollMs, 'pollMs', 1, 60_000, where) ?? 200,
     durable: flag(o.durable, 'durable', where) ?? false,
-    maxFrameBytes,
+    maxFrameBytes: whole(o.maxFrameBytes, 'maxFrameBytes', 1, 0xffffffff, where) ?? 16 * 1024 * 1024,
     maxOutboxBytes: whole(o.maxOutboxBytes, 'maxOutboxBytes', 1, Number.MAX_SAFE_INTEGER, where) ?? 64 * 1024 * 1024,
-    where: `file://${path}`,
+    where: shown,
   }
 }

@@ -1,7 +1,8 @@
 import { watch, type FSWatcher } from 'node:fs'
 import { stat, type FileHandle } from 'node:fs/promises'
 import { SeamError, toSeamError } from '../../channel/errors.js'
-import type { Delivery, LinkSink, TransportLink } from '../../channel/transport.js'
+import type { Envelope } from '../../channel/envelope.js'
+import type { BrokenEnvelope, LinkSink, TransportLink } from '../../channel/transport.js'
 import { FrameDecoder, LENGTH_BYTES } from '../stream/frames.js'
 import { readEnvelope } from '../stream/wire.js'
 import { FileCursor } from './cursor.js'
@@ -43,8 +44,6 @@ export class FileReader implements TransportLink {
   #wake: (() => void) | undefined
   /** A change notice came since the last read: one that comes while the reader is busy must not be lost. */
   #changed = false
-  /** Records delivered and not yet settled. */
-  #unsettled = 0
   #watcher: FSWatcher | undefined
   #loop: Promise<void> | undefined
   #closing: Promise<void> | undefined
@@ -145,9 +144,7 @@ export class FileReader implements TransportLink {
         if (!this.#o.follow) break
         await this.#sleep(this.#o.pollMs)
       }
-      // Ending closes the channel, which waits for its handlers only `closeTimeoutMs`: a window full of slow
-      // handlers with a chunk's records queued behind them could take longer, so the end waits for the last one.
-      while (this.#unsettled > 0 && !this.#stopped) await this.#sleep(undefined)
+      // The channel handles every record delivered before it closes, however long that takes.
       if (!this.#stopped) sink.ended()
     } catch (err) {
       if (!this.#stopped) sink.ended(toSeamError(err, 'ERR_TRANSPORT', `reading ${this.#o.path} failed`))
@@ -158,42 +155,34 @@ export class FileReader implements TransportLink {
     try {
       this.#decoder.push(chunk, (frame, start, end) => this.#record(sink, frame, start, end))
     } catch (err) {
-      // A length of 0 or past maxFrameBytes: at a numeric `from`, the offset was wrong; elsewhere the file is damaged.
-      if (this.#checkFirst) throw this.#notARecord(err)
+      // A length of 0 or past maxFrameBytes, or a first record that is no envelope: at a numeric `from`, the
+      // offset was wrong; elsewhere the file is damaged.
+      if (this.#checkFirst) {
+        throw new SeamError('ERR_BAD_ARGUMENT', `listen(${this.#o.where}): offset ${this.#recordAt} is not the start of a record (${(err as Error).message}); give an offset a FileCursor reported`, { cause: err })
+      }
       throw new SeamError('ERR_PROTOCOL', `${this.#o.path} is damaged at offset ${this.#recordAt}: ${(err as Error).message}`, { cause: err })
     }
   }
 
-  #notARecord(err: unknown): SeamError {
-    return new SeamError('ERR_BAD_ARGUMENT', `listen(${this.#o.where}): offset ${this.#recordAt} is not the start of a record (${(err as Error).message}); give an offset a FileCursor reported`, { cause: err })
-  }
-
   #record(sink: LinkSink, frame: Buffer, start: number, end: number): void {
-    const at = this.#recordAt
+    let envelope: Envelope | undefined
+    let broken: BrokenEnvelope | undefined
+    try {
+      envelope = readEnvelope(frame, start, end)
+    } catch (err) {
+      if (this.#checkFirst) throw err
+      broken = { bytes: frame.subarray(start, end), error: toSeamError(err, 'ERR_PROTOCOL', `the record at offset ${this.#recordAt} of ${this.#o.path} is not an envelope`) }
+    }
+    this.#checkFirst = false
     this.#recordAt += LENGTH_BYTES + end - start
     const index = this.#cursor.add(this.#recordAt)
-    this.#unsettled++
     let settled = false
     const settle = (): void => {
       if (settled) return
       settled = true
       this.#cursor.settle(index)
-      if (--this.#unsettled === 0) this.#wake?.()
     }
-    let delivery: Delivery
-    try {
-      const envelope = readEnvelope(frame, start, end)
-      delivery = { envelope, key: envelope.key, source: this.#o.path, ack: settle, nack: settle }
-    } catch (err) {
-      if (this.#checkFirst) {
-        this.#recordAt = at
-        throw err
-      }
-      const error = toSeamError(err, 'ERR_PROTOCOL', `the record at offset ${at} of ${this.#o.path} is not an envelope`)
-      delivery = { envelope: undefined, broken: { bytes: frame.subarray(start, end), error }, source: this.#o.path, ack: settle, nack: settle }
-    }
-    this.#checkFirst = false
-    sink.deliver(delivery)
+    sink.deliver({ envelope, broken, key: envelope?.key, source: this.#o.path, ack: settle, nack: settle })
   }
 
   #tornError(): SeamError {
@@ -220,13 +209,12 @@ export class FileReader implements TransportLink {
       if (this.#changed) return Promise.resolve()
     }
     return new Promise((resolve) => {
-      const timer = ms === undefined ? undefined : setTimeout(done, ms)
-      const self = this
-      function done(): void {
+      const done = (): void => {
         clearTimeout(timer)
-        self.#wake = undefined
+        this.#wake = undefined
         resolve()
       }
+      const timer = ms === undefined ? undefined : setTimeout(done, ms)
       this.#wake = done
       if (this.#stopped) done()
     })

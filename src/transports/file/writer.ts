@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises'
 import type { Envelope } from '../../channel/envelope.js'
 import { SeamError, toSeamError } from '../../channel/errors.js'
 import { HeldSink } from '../../channel/held-sink.js'
+import { waiter, type Waiter } from '../../channel/waiter.js'
 import type { LinkSink, TransportLink } from '../../channel/transport.js'
 import { LENGTH_BYTES } from '../stream/frames.js'
 import { envelopeBound, writeEnvelope } from '../stream/wire.js'
@@ -46,18 +47,11 @@ async function repairTail(fh: FileHandle, o: ResolvedFileOptions): Promise<SeamE
 interface Batch {
   readonly slabs: Buffer[]
   bytes: number
-  readonly done: Promise<void>
-  resolve(): void
-  reject(err: unknown): void
+  readonly sent: Waiter
 }
 
 function batch(): Batch {
-  let resolve!: () => void
-  let reject!: (err: unknown) => void
-  const done = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)))
-  // A caller that did not await must not cause an unhandled rejection.
-  done.catch(() => undefined)
-  return { slabs: [], bytes: 0, done, resolve, reject }
+  return { slabs: [], bytes: 0, sent: waiter() }
 }
 
 /**
@@ -84,7 +78,6 @@ export class FileWriter implements TransportLink {
   #next: Batch | undefined
   #writing: Promise<void> | undefined
   #waitingBytes = 0
-  #closed = false
   #closing: Promise<void> | undefined
 
   private constructor(fh: FileHandle, lock: WriterLock, o: ResolvedFileOptions) {
@@ -133,7 +126,7 @@ export class FileWriter implements TransportLink {
   stopReceiving(): void {}
 
   send(envelope: Envelope): Promise<void> {
-    if (this.#closed) return Promise.reject(new SeamError('ERR_CLOSED', `the file channel to ${this.#o.path} is closed; cannot send "${envelope.tag}"`, { tag: envelope.tag }))
+    if (this.#closing !== undefined) return Promise.reject(new SeamError('ERR_CLOSED', `the file channel to ${this.#o.path} is closed; cannot send "${envelope.tag}"`, { tag: envelope.tag }))
     const bound = LENGTH_BYTES + envelopeBound(envelope)
     if (this.#waitingBytes + bound > this.#o.maxOutboxBytes && this.#waitingBytes > 0) {
       return Promise.reject(new SeamError('ERR_OUTBOX_FULL', `${this.#waitingBytes} bytes wait to be written to ${this.#o.path} (maxOutboxBytes ${this.#o.maxOutboxBytes}); the disk is not keeping up`, { tag: envelope.tag }))
@@ -156,32 +149,34 @@ export class FileWriter implements TransportLink {
     const b = (this.#next ??= batch())
     b.bytes += end - at
     // A long loop of sends that does not yield is written as it goes, rather than held until it yields.
-    if (b.bytes >= FLUSH_AT && !this.#o.durable) this.#flushNow(b)
-    else if (this.#writing === undefined) this.#writing = this.#flushSoon()
-    return b.done
+    if (b.bytes >= FLUSH_AT && !this.#o.durable) this.#writeNow()
+    else this.#writing ??= this.#flushSoon()
+    return b.sent.promise
   }
 
-  /** Writes the waiting batch `b` at once (without `durable` writes are synchronous, so nothing is under way). */
-  #flushNow(b: Batch): void {
-    this.#seal()
-    this.#next = undefined
-    this.#settle(b, () => this.#writeSync(b.slabs))
-  }
-
-  /** Runs `write` for batch `b` and settles its sends by the outcome. */
-  #settle(b: Batch, write: () => void): void {
+  /** Writes the waiting batch at once (without `durable` writes are synchronous, so none is under way). */
+  #writeNow(): void {
+    const b = this.#take()
     try {
-      write()
-      b.resolve()
+      this.#writeSync(b.slabs)
+      b.sent.resolve()
     } catch (err) {
       this.#failed(b, err)
     }
     this.#waitingBytes -= b.bytes
   }
 
+  /** Seals the slab into the waiting batch and takes the batch: sends from now on start the next one. */
+  #take(): Batch {
+    this.#seal()
+    const b = this.#next as Batch
+    this.#next = undefined
+    return b
+  }
+
   #failed(b: Batch, err: unknown): void {
     const error = toSeamError(err, 'ERR_TRANSPORT', `writing to ${this.#o.path} failed`)
-    b.reject(error)
+    b.sent.reject(error)
     this.#sink.error(error)
   }
 
@@ -203,19 +198,18 @@ export class FileWriter implements TransportLink {
   async #flushSoon(): Promise<void> {
     // After the sends of this piece of synchronous code (a loop of sends, say): they go out in one write.
     await Promise.resolve()
+    // Without `durable` this runs once: a synchronous write leaves no time for sends to gather.
     while (this.#next !== undefined) {
-      this.#seal()
-      const b = this.#next
-      this.#next = undefined
       if (!this.#o.durable) {
-        this.#settle(b, () => this.#writeSync(b.slabs))
+        this.#writeNow()
         continue
       }
+      const b = this.#take()
       try {
         let bufs = b.slabs
         while (bufs.length > 0) bufs = unwritten(bufs, (await this.#fh.writev(bufs)).bytesWritten)
         await this.#fh.datasync()
-        b.resolve()
+        b.sent.resolve()
       } catch (err) {
         this.#failed(b, err)
       }
@@ -240,7 +234,6 @@ export class FileWriter implements TransportLink {
   }
 
   async #close(timeoutMs: number): Promise<void> {
-    this.#closed = true
     let timer: NodeJS.Timeout | undefined
     const flushed = this.#writing ?? Promise.resolve()
     const timedOut = await Promise.race([flushed.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), timeoutMs)))])
@@ -249,7 +242,7 @@ export class FileWriter implements TransportLink {
       // What waits for the next write is refused; the write under way runs out, so the file is never cut mid-record.
       const waiting = this.#next
       this.#next = undefined
-      waiting?.reject(new SeamError('ERR_CLOSED', `the file channel to ${this.#o.path} closed (closeTimeoutMs) before these records were written`))
+      waiting?.sent.reject(new SeamError('ERR_CLOSED', `the file channel to ${this.#o.path} closed (closeTimeoutMs) before these records were written`))
       await flushed
     }
     await this.#fh.close().catch(() => undefined)
