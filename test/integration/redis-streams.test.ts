@@ -242,6 +242,15 @@ describe('redis: streams and groups', () => {
     expect(await redis().exists(replyStream)).toBe(0)
   })
 
+  it('close leaves no timer behind, so a process that closed its channels exits at once', async () => {
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length
+    const before = timers()
+    const client = await connect(`${redisUrl()}/${freshStream()}`, { redis: fastRedis })
+    await client.close()
+    // ioredis keeps a timer of its own until the socket it ended has closed: a moment, far less than a close timeout.
+    await waitFor(() => timers() <= before, 1000, 'the timers of the closed channel to end')
+  })
+
   it('fails to connect with ERR_TRANSPORT naming the server when nothing answers within connectTimeoutMs', async () => {
     const started = Date.now()
     const err = await rejection(connect('redis://127.0.0.1:1/s', { connectTimeoutMs: 300 }))

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { Envelope } from '../../src/index.js'
 import type { StreamEntry } from '../../src/transports/redis/client.js'
-import { copyFields, fromEntry, toFields } from '../../src/transports/redis/entry.js'
+import { brokenEntry, copyFields, fromEntry, toFields } from '../../src/transports/redis/entry.js'
 import { codeOf } from '../helpers.js'
 
 /** An entry as Redis gives it back for `fields`. */
@@ -38,5 +38,12 @@ describe('redis entry ↔ envelope', () => {
     expect(codeOf(() => fromEntry(entry(['body', 'x']), 's'))).toBe('ERR_PROTOCOL')
     expect(codeOf(() => fromEntry(entry(['tag', 't']), 's'))).toBe('ERR_PROTOCOL')
     expect(codeOf(() => fromEntry(entry(['tag', 't', 'ts', 'soon', 'body', 'x']), 's'))).toBe('ERR_PROTOCOL')
+  })
+
+  it('an entry that is no envelope is delivered broken: its body as it is, or no bytes without one', () => {
+    const why = new Error('bad')
+    const noTag = entry(['ts', '1', 'body', Buffer.from([7, 8])])
+    expect(brokenEntry(noTag, why)).toEqual({ bytes: Buffer.from([7, 8]), error: why })
+    expect(brokenEntry(entry(['tag', 't']), why).bytes.length).toBe(0)
   })
 })

@@ -1,6 +1,6 @@
-import { SeamError, toSeamError } from '../../channel/errors.js'
+import { toSeamError, type SeamError } from '../../channel/errors.js'
 import { backoff, sleep } from '../../channel/timers.js'
-import type { BlockingReader, RedisClient, RedisCommands } from './client.js'
+import type { BlockingReader, RedisClient } from './client.js'
 
 /** What a loop needs to know besides its step. */
 export interface LoopSettings {
@@ -24,19 +24,18 @@ export class BlockingLoop {
   #reader: BlockingReader | undefined
   #clientId: number | undefined
   #reading = false
-  #stopped = false
-  #wake: (() => void)[] = []
+  /** The step waiting for {@link wake}: steps run one at a time, so there is at most one. */
+  #wake: (() => void) | undefined
   #done: Promise<void> = Promise.resolve()
   readonly #stop = new AbortController()
 
   constructor(
     private readonly client: RedisClient,
-    private readonly commands: RedisCommands,
     private readonly s: LoopSettings,
   ) {}
 
-  get stopped(): boolean {
-    return this.#stopped
+  get #stopped(): boolean {
+    return this.#stop.signal.aborted
   }
 
   /** Opens the reading connection and starts calling `step` (one read each); resolves once it is open. */
@@ -55,23 +54,21 @@ export class BlockingLoop {
   /** Resolves once {@link wake} is called (room in the window, resumed) or the loop stops. */
   waitForWake(): Promise<void> {
     if (this.#stopped) return Promise.resolve()
-    return new Promise<void>((resolve) => this.#wake.push(resolve))
+    return new Promise<void>((resolve) => (this.#wake = resolve))
   }
 
   wake(): void {
     const waiting = this.#wake
-    if (waiting.length === 0) return
-    this.#wake = []
-    for (const w of waiting) w()
+    this.#wake = undefined
+    waiting?.()
   }
 
   /** Reads nothing more; a blocked read returns at once. Idempotent. */
   stop(): void {
     if (this.#stopped) return
-    this.#stopped = true
     this.#stop.abort()
     this.wake()
-    if (this.#reading && this.#clientId !== undefined) this.commands.unblock(this.#clientId).catch(() => undefined)
+    if (this.#reading && this.#clientId !== undefined) this.client.commands.unblock(this.#clientId).catch(() => undefined)
   }
 
   /** Stops, waits for the read in flight (at most `timeoutMs`), then drops the connection. */
@@ -94,7 +91,7 @@ export class BlockingLoop {
         failures = 0
       } catch (err) {
         if (this.#stopped) return
-        this.s.error(err instanceof SeamError ? err : toSeamError(err, 'ERR_TRANSPORT', `reading ${this.s.what} failed (attempt ${failures + 1}); trying again`))
+        this.s.error(toSeamError(err, 'ERR_TRANSPORT', `reading ${this.s.what} failed (attempt ${failures + 1}); trying again`))
         await sleep(backoff(failures++, this.s.reconnect.initialDelayMs, this.s.reconnect.maxDelayMs), this.#stop.signal)
       } finally {
         this.#reading = false

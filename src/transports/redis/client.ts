@@ -59,8 +59,8 @@ export interface RedisCommands {
   /** `XCLAIM … JUSTID` to `consumer` with no minimum idle time: resets the idle time of entries it is still handling. */
   touch(stream: string, group: string, consumer: string, ids: readonly string[]): Promise<void>
   del(key: string): Promise<void>
-  /** `XGROUP DELCONSUMER`, only when `consumer` has nothing pending (deleting it would drop its pending entries); true when deleted. */
-  deleteIdleConsumer(stream: string, group: string, consumer: string): Promise<boolean>
+  /** `XGROUP DELCONSUMER`, only when `consumer` has nothing pending (deleting it would drop its pending entries). */
+  deleteIdleConsumer(stream: string, group: string, consumer: string): Promise<void>
   /** `CLIENT UNBLOCK`: ends the blocking command of connection `clientId` as if it timed out. */
   unblock(clientId: number): Promise<void>
 }

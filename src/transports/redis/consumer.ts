@@ -1,10 +1,11 @@
 import type { Envelope } from '../../channel/envelope.js'
 import { SeamError, toSeamError } from '../../channel/errors.js'
+import { sleep } from '../../channel/timers.js'
 import type { BrokenEnvelope, Delivery, NackOptions } from '../../channel/transport.js'
 import { IdBatcher } from './batcher.js'
 import { BlockingLoop } from './blocking-loop.js'
 import type { BlockingReader, RedisClient, RedisCommands, StreamEntry } from './client.js'
-import { F, fieldValue, fromEntry } from './entry.js'
+import { brokenEntry, fromEntry } from './entry.js'
 
 /** Settings of a {@link GroupConsumer}. */
 export interface GroupSettings {
@@ -50,8 +51,7 @@ class RedisDelivery implements Delivery {
     try {
       this.envelope = fromEntry(entry, stream)
     } catch (err) {
-      const bytes = fieldValue(entry, F.body) ?? Buffer.alloc(0)
-      this.broken = { bytes, error: err as SeamError }
+      this.broken = brokenEntry(entry, err)
     }
     this.key = this.envelope?.key
     this.source = stream
@@ -98,14 +98,15 @@ export class GroupConsumer {
   #nextClaim = 0
   #touchTimer: NodeJS.Timeout | undefined
   readonly #refill: number
+  readonly #commands: RedisCommands
 
   constructor(
     client: RedisClient,
-    private readonly commands: RedisCommands,
     readonly s: GroupSettings,
     private readonly hooks: GroupHooks,
   ) {
-    this.#loop = new BlockingLoop(client, commands, {
+    this.#commands = client.commands
+    this.#loop = new BlockingLoop(client, {
       reconnect: s.reconnect,
       what: `stream "${s.stream}" in group "${s.group}"`,
       error: (e) => hooks.error(e),
@@ -114,7 +115,7 @@ export class GroupConsumer {
     })
     this.#refill = Math.max(1, Math.floor(Math.min(s.readCount, s.capacity) / 2))
     this.#acks = new IdBatcher((ids) =>
-      commands.xack(s.stream, s.group, ids).catch((err: unknown) => {
+      client.commands.xack(s.stream, s.group, ids).catch((err: unknown) => {
         // They stay pending, so a live consumer claims them again after claimIdleMs: nothing is lost, they may come twice.
         throw toSeamError(err, 'ERR_TRANSPORT', `acknowledging ${ids.length} entries of "${s.stream}" failed; they stay pending and are claimed again after claimIdleMs`)
       }),
@@ -153,11 +154,11 @@ export class GroupConsumer {
     await this.#loop.close(timeoutMs)
     const settled = Promise.allSettled([...this.#settling])
       .then(() => this.#acks.drained())
-      .then(() => (this.#unsettled.size === 0 ? this.commands.deleteIdleConsumer(this.s.stream, this.s.group, this.s.consumer) : false))
-      .catch(() => false)
-    let timer: NodeJS.Timeout | undefined
-    await Promise.race([settled, new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now()))))])
-    clearTimeout(timer)
+      .then(() => (this.#unsettled.size === 0 ? this.#commands.deleteIdleConsumer(this.s.stream, this.s.group, this.s.consumer) : undefined))
+      .catch(() => undefined)
+    const waited = new AbortController()
+    await Promise.race([settled, sleep(Math.max(0, deadline - Date.now()), waited.signal)])
+    waited.abort()
     clearInterval(this.#touchTimer)
   }
 
@@ -203,7 +204,7 @@ export class GroupConsumer {
       this.#own = '0'
       // The stream was deleted (or Redis restarted without its data): the group is made again, reading what comes next.
       // A read blocked at the time ends with UNBLOCKED (Redis 7), the next with NOGROUP.
-      if (err instanceof Error && /^(NOGROUP|UNBLOCKED)/.test(err.message)) await this.commands.createGroup(this.s.stream, this.s.group, '$')
+      if (err instanceof Error && /^(NOGROUP|UNBLOCKED)/.test(err.message)) await this.#commands.createGroup(this.s.stream, this.s.group, '$')
       throw err
     }
     if (own === undefined) {
@@ -218,15 +219,15 @@ export class GroupConsumer {
   }
 
   async #claim(count: number): Promise<void> {
-    const claimed = await this.commands.autoclaim(this.s.stream, this.s.group, this.s.consumer, this.s.claimIdleMs, this.#cursor, count)
+    const claimed = await this.#commands.autoclaim(this.s.stream, this.s.group, this.s.consumer, this.s.claimIdleMs, this.#cursor, count)
     this.#cursor = claimed.next
     // A full scan of the pending list, then a pause: what becomes idle meanwhile waits at most this long beyond claimIdleMs.
     if (claimed.next === '0-0') this.#nextClaim = Date.now() + Math.max(50, Math.floor(this.s.claimIdleMs / 2))
     // Trimmed away while pending: nothing to deliver, and left there they would be scanned for ever.
-    if (claimed.deleted.length > 0) await this.commands.xack(this.s.stream, this.s.group, claimed.deleted)
+    if (claimed.deleted.length > 0) await this.#commands.xack(this.s.stream, this.s.group, claimed.deleted)
     const fresh = claimed.entries.filter((e) => !this.#unsettled.has(e.id))
     if (fresh.length === 0) return
-    const counts = await this.commands.deliveryCounts(this.s.stream, this.s.group, this.s.consumer, fresh[0]!.id, fresh.at(-1)!.id, claimed.entries.length + this.#unsettled.size)
+    const counts = await this.#commands.deliveryCounts(this.s.stream, this.s.group, this.s.consumer, fresh[0]!.id, fresh.at(-1)!.id, claimed.entries.length + this.#unsettled.size)
     const now = Date.now()
     for (const e of fresh) {
       // XAUTOCLAIM counted this delivery already.
@@ -256,7 +257,7 @@ export class GroupConsumer {
     for (const d of this.#unsettled.values()) if (d.touched < before) ids.push(d.entry.id)
     if (ids.length === 0) return
     const now = Date.now()
-    this.commands.touch(this.s.stream, this.s.group, this.s.consumer, ids).then(
+    this.#commands.touch(this.s.stream, this.s.group, this.s.consumer, ids).then(
       () => {
         for (const id of ids) {
           const d = this.#unsettled.get(id)

@@ -9,11 +9,14 @@
  * it is not msgpack, the rest only when set. User headers are fields named
  * `h:<name>`, so no header can shadow an envelope field.
  */
+import { asciiString } from '../../channel/ascii.js'
+import { asBuffer } from '../../channel/bytes.js'
 import { DEFAULT_CONTENT_TYPE, EMPTY_HEADERS, tagProblem, type Envelope } from '../../channel/envelope.js'
 import { SeamError } from '../../channel/errors.js'
+import type { BrokenEnvelope } from '../../channel/transport.js'
 import type { StreamEntry } from './client.js'
 
-export const F = {
+const F = {
   tag: 'tag',
   id: 'id',
   ts: 'ts',
@@ -25,18 +28,13 @@ export const F = {
 } as const
 
 /** Prefix of the fields that carry user headers. */
-export const HEADER_FIELD = 'h:'
+const HEADER_FIELD = 'h:'
 
-/** The bytes of a body as a Buffer: the msgpack serde's bodies are Buffers already; another serde's get a view. */
-function asBuffer(body: Uint8Array): Buffer {
-  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength)
-}
-
-/** The flat field list `XADD` takes for `env`, with `extra` headers (a dead letter's reason) added. */
-export function toFields(env: Envelope, extra?: Readonly<Record<string, string>>): (string | Buffer)[] {
+/** The flat field list `XADD` takes for `env`. */
+export function toFields(env: Envelope): (string | Buffer)[] {
   const ts = String(env.ts)
   // The usual entry as one literal of its final size: an array grown by push is copied as it grows.
-  if (env.ct === DEFAULT_CONTENT_TYPE && env.corr === undefined && env.replyTo === undefined && env.key === undefined && env.headers === EMPTY_HEADERS && extra === undefined) {
+  if (env.ct === DEFAULT_CONTENT_TYPE && env.corr === undefined && env.replyTo === undefined && env.key === undefined && env.headers === EMPTY_HEADERS) {
     return [F.tag, env.tag, F.id, env.id, F.ts, ts, F.body, asBuffer(env.body)]
   }
   const out: (string | Buffer)[] = [F.tag, env.tag, F.id, env.id, F.ts, ts]
@@ -45,7 +43,6 @@ export function toFields(env: Envelope, extra?: Readonly<Record<string, string>>
   if (env.replyTo !== undefined) out.push(F.replyTo, env.replyTo)
   if (env.key !== undefined) out.push(F.key, env.key)
   for (const name in env.headers) out.push(HEADER_FIELD + name, env.headers[name] as string)
-  if (extra !== undefined) for (const name in extra) out.push(HEADER_FIELD + name, extra[name] as string)
   out.push(F.body, asBuffer(env.body))
   return out
 }
@@ -67,7 +64,7 @@ function fieldName(b: Buffer): string {
 }
 
 /** The value of the field `name` of `entry`, or undefined. */
-export function fieldValue(entry: StreamEntry, name: string): Buffer | undefined {
+function fieldValue(entry: StreamEntry, name: string): Buffer | undefined {
   const f = entry.fields
   for (let i = 0; i + 1 < f.length; i += 2) if (fieldName(f[i] as Buffer) === name) return f[i + 1]
   return undefined
@@ -143,7 +140,8 @@ export function fromEntry(entry: StreamEntry, stream: string): Envelope {
         tag = tagText(value)
         break
       case F.id:
-        idText = value.toString('utf8')
+        // Short ASCII (ours are): built in JavaScript, cheaper than a native decode per entry.
+        idText = asciiString(value, 0, value.length) ?? value.toString('utf8')
         break
       case F.ts:
         tsBytes = value
@@ -193,4 +191,9 @@ export function fromEntry(entry: StreamEntry, stream: string): Envelope {
     headers: headers ?? EMPTY_HEADERS,
     body: body as Buffer,
   }
+}
+
+/** What an entry {@link fromEntry} refused is delivered as: its body's bytes (none when it has no body), and why. */
+export function brokenEntry(entry: StreamEntry, err: unknown): BrokenEnvelope {
+  return { bytes: fieldValue(entry, F.body) ?? Buffer.alloc(0), error: err as SeamError }
 }

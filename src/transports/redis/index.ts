@@ -41,7 +41,7 @@ interface ProviderOptions {
 // One client library today; another (node-redis) is one more factory behind the same interface.
 const factory: ClientFactory = ioredisClient
 
-async function client(o: ResolvedRedisOptions, status: HeldSink, where: string): ReturnType<ClientFactory> {
+async function client(o: ResolvedRedisOptions, out: HeldSink, where: string): ReturnType<ClientFactory> {
   let tls: ConnectionOptions | undefined
   // ioredis retries a failed handshake like a refused connection, until connectTimeoutMs: checked first, a certificate problem is reported at once.
   if (o.tls !== undefined) {
@@ -58,7 +58,7 @@ async function client(o: ResolvedRedisOptions, status: HeldSink, where: string):
   try {
     return await factory(
       { host: o.host, port: o.port, username: o.username, password: o.password, db: o.db, connectTimeoutMs: o.connectTimeoutMs, reconnect: o.reconnect, tls, extra: o.client, where: o.where },
-      { status: (state, cause) => status.status(state, cause === undefined ? undefined : new SeamError('ERR_TRANSPORT', `Redis at ${o.where}: ${cause.message}`, { cause })) },
+      { status: (state, cause) => out.status(state, cause === undefined ? undefined : new SeamError('ERR_TRANSPORT', `Redis at ${o.where}: ${cause.message}`, { cause })) },
     )
   } catch (err) {
     throw tls === undefined ? hintTlsOnly(err) : err
@@ -71,8 +71,8 @@ export const provider: TransportProvider<ProviderOptions> = {
   async connect(url, options) {
     const where = `connect(${url.protocol.slice(0, -1)})`
     const o = readRedisOptions(url, options, where)
-    const status = new HeldSink()
-    return RedisLink.open(await client(o, status, where), o, { kind: 'connect' }, status)
+    const out = new HeldSink()
+    return RedisLink.open(await client(o, out, where), o, { kind: 'connect' }, out)
   },
   async listen(url, options) {
     const where = `listen(${url.protocol.slice(0, -1)})`
@@ -81,8 +81,8 @@ export const provider: TransportProvider<ProviderOptions> = {
     if (o.group === undefined) throw new SeamError('ERR_BAD_URL', `${o.where}: listen needs a consumer group (?group=name, or the redis.group option)`)
     const concurrency = readConcurrency(options.concurrency, where)
     const consumer = o.consumer ?? `seam-${randomBytes(6).toString('hex')}`
-    const status = new HeldSink()
-    const link = await RedisLink.open(await client(o, status, where), o, { kind: 'listen', group: o.group, consumer, concurrency }, status)
+    const out = new HeldSink()
+    const link = await RedisLink.open(await client(o, out, where), o, { kind: 'listen', group: o.group, consumer, concurrency }, out)
     // The URL as given, so that listen(server.url) joins the same group as a competing consumer; a password is not shown.
     const shown = new URL(url.href)
     if (shown.password !== '') shown.password = '***'

@@ -31,7 +31,8 @@ export class RedisLink implements TransportLink {
   readonly peer = undefined
   readonly features = FEATURES
   readonly replyAddress: string | undefined
-  readonly #out = new HeldSink()
+  /** Where everything is reported: the same sink its client reports status to from before the link existed. */
+  readonly #out: HeldSink
   /** Appends waiting for Redis. */
   #inFlight = 0
   #idle: (() => void) | undefined
@@ -43,25 +44,26 @@ export class RedisLink implements TransportLink {
     private readonly client: RedisClient,
     private readonly o: ResolvedRedisOptions,
     role: RedisRole,
+    out: HeldSink,
   ) {
+    this.#out = out
     this.replyAddress = role.kind === 'connect' ? `${o.stream ?? 'seam'}.replies.${newId()}` : undefined
   }
 
   /**
-   * Builds the link on a connected client and, when listening, creates the
+   * Builds the link on a connected client, reporting to `out` (what the
+   * client reported there so far included) and, when listening, creates the
    * group if missing and starts reading; resolves once reading started.
    * @throws SeamError `ERR_TRANSPORT`.
    */
-  static async open(client: RedisClient, o: ResolvedRedisOptions, role: RedisRole, status: HeldSink): Promise<RedisLink> {
-    const link = new RedisLink(client, o, role)
-    status.attach(link.#out)
+  static async open(client: RedisClient, o: ResolvedRedisOptions, role: RedisRole, out: HeldSink): Promise<RedisLink> {
+    const link = new RedisLink(client, o, role, out)
     if (role.kind === 'listen') {
       const stream = o.stream as string
       try {
         await client.commands.createGroup(stream, role.group, o.fromStart ? '0' : '$')
         link.#consumer = new GroupConsumer(
           client,
-          client.commands,
           { stream, group: role.group, consumer: role.consumer, capacity: role.concurrency, readCount: o.readCount, blockMs: o.blockMs, claimIdleMs: o.claimIdleMs, maxDeliveries: o.maxDeliveries, reconnect: o.reconnect },
           { deliver: (d) => link.#out.deliver(d), error: (e) => link.#out.error(e), deadLetter: (entry, reason) => link.#deadLetter(stream, entry, reason) },
         )
@@ -118,7 +120,7 @@ export class RedisLink implements TransportLink {
       () => this.#sent(),
       (err: unknown) => {
         this.#sent()
-        throw toSeamError(err, 'ERR_TRANSPORT', `appending "${envelope.tag}" to Redis stream "${stream}" at ${this.o.where} failed`)
+        throw this.#watcher.failed(err, stream, envelope.tag)
       },
     )
   }
@@ -143,11 +145,12 @@ export class RedisLink implements TransportLink {
       const deadline = Date.now() + timeoutMs
       const left = (): number => Math.max(0, deadline - Date.now())
       await this.#consumer?.close(left())
+      // Aborted at the end, so that no timer outlives the close and keeps the process alive.
       const waited = new AbortController()
       await Promise.race([this.#allSent(), sleep(left(), waited.signal)])
-      waited.abort()
       const replies = await this.#replies?.catch(() => undefined)
-      await Promise.race([replies?.close(left()).catch((err: unknown) => this.#out.error(toSeamError(err, 'ERR_TRANSPORT', 'deleting the reply stream failed'))), sleep(left())])
+      await Promise.race([replies?.close(left()).catch((err: unknown) => this.#out.error(toSeamError(err, 'ERR_TRANSPORT', 'deleting the reply stream failed'))), sleep(left(), waited.signal)])
+      waited.abort()
       await this.client.close(left())
     })()
     return this.#closing
@@ -155,7 +158,7 @@ export class RedisLink implements TransportLink {
 
   #readReplies(): Promise<ReplyReader> {
     this.#replies ??= (async () => {
-      const reader = new ReplyReader(this.client, this.client.commands, this.replyAddress as string, this.o.blockMs, this.o.reconnect, { deliver: (d) => this.#out.deliver(d), error: (e) => this.#out.error(e) })
+      const reader = new ReplyReader(this.client, this.replyAddress as string, this.o.blockMs, this.o.reconnect, { deliver: (d) => this.#out.deliver(d), error: (e) => this.#out.error(e) })
       await reader.start()
       return reader
     })()

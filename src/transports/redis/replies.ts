@@ -3,8 +3,8 @@ import type { SeamError } from '../../channel/errors.js'
 import type { BrokenEnvelope, Delivery } from '../../channel/transport.js'
 import { IdBatcher } from './batcher.js'
 import { BlockingLoop } from './blocking-loop.js'
-import type { BlockingReader, RedisClient, RedisCommands, StreamEntry } from './client.js'
-import { F, fieldValue, fromEntry } from './entry.js'
+import type { BlockingReader, RedisClient, StreamEntry } from './client.js'
+import { brokenEntry, fromEntry } from './entry.js'
 
 // Replies never wait in the channel's window: a read takes what is there.
 const REPLY_READ_COUNT = 500
@@ -22,15 +22,14 @@ export class ReplyReader {
   #after = '0-0'
 
   constructor(
-    client: RedisClient,
-    private readonly commands: RedisCommands,
+    private readonly client: RedisClient,
     readonly stream: string,
     private readonly blockMs: number,
     reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number },
     private readonly hooks: { deliver(d: Delivery): void; error(err: SeamError): void },
   ) {
-    this.#loop = new BlockingLoop(client, commands, { reconnect, what: `reply stream "${stream}"`, error: (e) => hooks.error(e) })
-    this.#deletes = new IdBatcher((ids) => commands.xdel(stream, ids))
+    this.#loop = new BlockingLoop(client, { reconnect, what: `reply stream "${stream}"`, error: (e) => hooks.error(e) })
+    this.#deletes = new IdBatcher((ids) => client.commands.xdel(stream, ids))
   }
 
   start(): Promise<void> {
@@ -41,7 +40,7 @@ export class ReplyReader {
   async close(timeoutMs: number): Promise<void> {
     await this.#loop.close(timeoutMs)
     await this.#deletes.drained()
-    await this.commands.del(this.stream)
+    await this.client.commands.del(this.stream)
   }
 
   async #step(reader: BlockingReader): Promise<void> {
@@ -67,7 +66,7 @@ class ReplyDelivery implements Delivery {
     try {
       this.envelope = fromEntry(entry, stream)
     } catch (err) {
-      this.broken = { bytes: fieldValue(entry, F.body) ?? Buffer.alloc(0), error: err as SeamError }
+      this.broken = brokenEntry(entry, err)
     }
     this.source = stream
   }
