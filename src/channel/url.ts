@@ -112,3 +112,16 @@ export function queryOptions(url: URL, where: string, known: Readonly<Record<str
   }
   return out
 }
+
+/**
+ * `part` of a URL (its path, a segment, a user name) decoded from
+ * percent-encoding; bad encoding (`%E0`) is an `ERR_BAD_URL` naming `what`,
+ * where `decodeURIComponent` would throw a bare URIError.
+ */
+export function decodeUrlPart(part: string, what: string, shown: string): string {
+  try {
+    return decodeURIComponent(part)
+  } catch (err) {
+    throw new SeamError('ERR_BAD_URL', `${shown}: ${what} is not valid percent-encoding`, { cause: err })
+  }
+}

@@ -1,6 +1,6 @@
 import { SeamError } from '../../channel/errors.js'
 import { bad, optionChecks } from '../../channel/option-checks.js'
-import { queryOptions, type QueryKind } from '../../channel/url.js'
+import { decodeUrlPart, type QueryKind, queryOptions } from '../../channel/url.js'
 
 /**
  * The `amqp` option of `connect('amqp://…')` and `listen('amqp://…')`. Every
@@ -128,18 +128,13 @@ export function readTarget(url: URL): AmqpTarget {
   if (url.hash !== '') throw new SeamError('ERR_BAD_URL', `${safeUrl}: an ${protocol} URL takes no fragment`)
   const path = url.pathname.replace(/^\//, '')
   if (path.includes('/')) throw new SeamError('ERR_BAD_URL', `${safeUrl}: the path is the vhost and has one segment; write a "/" inside a vhost name as %2F`)
-  let vhost: string
-  try {
-    vhost = path === '' ? '/' : decodeURIComponent(path)
-  } catch (err) {
-    throw new SeamError('ERR_BAD_URL', `${safeUrl}: the vhost "${path}" is not valid percent-encoding`, { cause: err })
-  }
+  const vhost = path === '' ? '/' : decodeUrlPart(path, `the vhost "${path}"`, safeUrl)
   return {
     protocol,
     hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
     port: url.port === '' ? (protocol === 'amqps' ? 5671 : 5672) : Number(url.port),
-    username: url.username === '' ? 'guest' : decodeURIComponent(url.username),
-    password: url.password === '' ? 'guest' : decodeURIComponent(url.password),
+    username: url.username === '' ? 'guest' : decodeUrlPart(url.username, 'the user name', safeUrl),
+    password: url.password === '' ? 'guest' : decodeUrlPart(url.password, 'the password', safeUrl),
     vhost,
     safeUrl,
   }

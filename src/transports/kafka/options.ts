@@ -1,6 +1,6 @@
 import { SeamError } from '../../channel/errors.js'
 import { bad, optionChecks } from '../../channel/option-checks.js'
-import { hostList, queryOptions, type QueryKind } from '../../channel/url.js'
+import { decodeUrlPart, hostList, type QueryKind, queryOptions } from '../../channel/url.js'
 
 /**
  * The `kafka` option of `connect('kafka://…')` and `listen('kafka://…')`.
@@ -83,7 +83,7 @@ const { name, count, flag } = optionChecks('kafka')
 
 /** Reads the URL and the `kafka` option; throws `ERR_BAD_URL` or `ERR_BAD_ARGUMENT` naming the bad part. */
 export function readKafkaOptions(url: URL, given: { kafka?: KafkaOptions; connectTimeoutMs?: number } | undefined, where: string): ResolvedKafkaOptions {
-  const shown = `kafka://${decodeURIComponent(url.host)}${url.pathname}`
+  const shown = `kafka://${decodeUrlPart(url.host, 'the host list', `kafka://${url.host}`)}${url.pathname}`
   if (url.username !== '' || url.password !== '') throw new SeamError('ERR_BAD_URL', `${shown}: a kafka URL takes no user or password; give SASL settings through options (kafka.client.sasl)`)
   if (url.hash !== '') throw new SeamError('ERR_BAD_URL', `${shown}: a kafka URL takes no fragment`)
   const raw = given?.kafka
@@ -91,7 +91,7 @@ export function readKafkaOptions(url: URL, given: { kafka?: KafkaOptions; connec
   const o: KafkaOptions = { ...(queryOptions(url, shown, QUERY, { group: 'groupId' }) as KafkaOptions), ...raw }
   const brokers = o.brokers ?? hostList(url, 9092).map(({ host, port }) => `${host.includes(':') ? `[${host}]` : host}:${port}`)
   if (!Array.isArray(brokers) || brokers.length === 0 || brokers.some((b) => typeof b !== 'string' || b === '')) throw bad(where, 'option "kafka.brokers" must be a non-empty list of host:port')
-  const path = decodeURIComponent(url.pathname.replace(/^\//, ''))
+  const path = decodeUrlPart(url.pathname.replace(/^\//, ''), 'the path', shown)
   const topics = o.topics ?? (path === '' ? [] : path.split(','))
   if (!Array.isArray(topics) || topics.some((t) => typeof t !== 'string' || t === '' || !/^[A-Za-z0-9._-]{1,249}$/.test(t))) {
     const message = `topic names are 1–249 characters of letters, digits, ".", "_" and "-" (got ${JSON.stringify(topics)})`

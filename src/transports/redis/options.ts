@@ -1,6 +1,6 @@
 import { SeamError } from '../../channel/errors.js'
 import { bad, optionChecks } from '../../channel/option-checks.js'
-import { queryOptions, type QueryKind } from '../../channel/url.js'
+import { decodeUrlPart, type QueryKind, queryOptions } from '../../channel/url.js'
 import { readTlsClient, type ResolvedTlsClient, type TlsOptions } from '../tls/options.js'
 
 /**
@@ -112,9 +112,8 @@ export function readRedisOptions(url: URL, given: { redis?: RedisOptions; tls?: 
   const scheme = url.protocol === 'rediss:' ? 'rediss' : 'redis'
   const shown = `${scheme}://${url.host}${url.pathname}`
   if (url.hostname === '') throw new SeamError('ERR_BAD_URL', `${shown}: the host is missing (${scheme}://host:6379/stream)`)
-  if (url.port !== '' && !/^\d+$/.test(url.port)) throw new SeamError('ERR_BAD_URL', `${shown}: the port "${url.port}" is not a number`)
   if (url.hash !== '') throw new SeamError('ERR_BAD_URL', `${shown}: a ${scheme} URL takes no fragment`)
-  const path = decodeURIComponent(url.pathname.replace(/^\//, ''))
+  const path = decodeUrlPart(url.pathname.replace(/^\//, ''), 'the path', shown)
   // Redis allows any key name; a path of several segments is more likely a mistake (a database number is `?db=`).
   if (path.includes('/')) throw new SeamError('ERR_BAD_URL', `${shown}: the path names one stream (${scheme}://host:6379/stream); got "${path}" (the database number is ?db=N)`)
   const raw = given?.redis
@@ -130,8 +129,8 @@ export function readRedisOptions(url: URL, given: { redis?: RedisOptions; tls?: 
   return {
     host,
     port: url.port === '' ? 6379 : Number(url.port),
-    username: url.username === '' ? undefined : decodeURIComponent(url.username),
-    password: url.password === '' ? undefined : decodeURIComponent(url.password),
+    username: url.username === '' ? undefined : decodeUrlPart(url.username, 'the user name', shown),
+    password: url.password === '' ? undefined : decodeUrlPart(url.password, 'the password', shown),
     stream: name(o.stream, 'stream', where) ?? (path === '' ? undefined : path),
     group: name(o.group, 'group', where),
     consumer: name(o.consumer, 'consumer', where),

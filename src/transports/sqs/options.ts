@@ -1,6 +1,6 @@
 import { SeamError } from '../../channel/errors.js'
 import { bad, optionChecks } from '../../channel/option-checks.js'
-import { queryOptions, type QueryKind } from '../../channel/url.js'
+import { decodeUrlPart, type QueryKind, queryOptions } from '../../channel/url.js'
 
 /**
  * The `sqs` option of `connect('sqs://…')` and `listen('sqs://…')`. Most
@@ -102,12 +102,10 @@ export function awsRegion(host: string): string | undefined {
 function readUrl(url: URL, where: string): { endpoint: string | undefined; region: string | undefined; local: boolean; queue: QueueRef | undefined } {
   if (url.username !== '' || url.password !== '') throw new SeamError('ERR_BAD_URL', `${where}: an sqs URL takes no user or password; give credentials through options (sqs.credentials) or the SDK's chain`)
   if (url.hash !== '') throw new SeamError('ERR_BAD_URL', `${where}: an sqs URL takes no fragment`)
-  let segments: string[]
-  try {
-    segments = url.pathname.split('/').filter((s) => s !== '').map(decodeURIComponent)
-  } catch (err) {
-    throw new SeamError('ERR_BAD_URL', `${where}: the path is not valid percent-encoding`, { cause: err })
-  }
+  let segments = url.pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map((s) => decodeUrlPart(s, 'the path', where))
   if (segments.length > 2) throw new SeamError('ERR_BAD_URL', `${where}: the path is [account/]queue, at most two segments (got "${url.pathname}")`)
   const name = segments.at(-1)
   const account = segments.length === 2 ? segments[0] : undefined
