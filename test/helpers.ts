@@ -2,6 +2,7 @@
  * Small helpers shared by the test files. No sleep-and-hope: wait for a
  * condition with a bounded poll, and collect reported errors to assert on.
  */
+import { createServer, type AddressInfo } from 'node:net'
 import { afterEach, expect } from 'vitest'
 import { SeamError } from '../src/index.js'
 
@@ -92,3 +93,15 @@ export function heldBytes(): number {
 }
 
 export const MiB = 1024 * 1024
+
+/** A free loopback port: bound, read back and released (for a server a test starts, or one nothing listens on). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo
+      probe.close(() => resolve(port))
+    })
+  })
+}

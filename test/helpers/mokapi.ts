@@ -7,11 +7,11 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Kafka, logLevel } from 'kafkajs'
+import { freePort } from '../helpers.js'
 
 /** The AsyncAPI file that declares every topic the tests may use. */
 export const FIXTURE = fileURLToPath(new URL('../fixtures/kafka/asyncapi.yaml', import.meta.url))
@@ -148,18 +148,6 @@ function mokapiBinary(): string {
 /** Our environment minus MOKAPI_* variables: mokapi reads them as its settings and refuses any it does not know. */
 function withoutMokapiVars(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^MOKAPI_/i.test(name)))
-}
-
-/** A port free on loopback right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer()
-    probe.once('error', reject)
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo
-      probe.close(() => resolve(port))
-    })
-  })
 }
 
 /** True once `brokers` answers a metadata request for a declared topic; one bounded attempt. */

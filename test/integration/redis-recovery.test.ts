@@ -48,7 +48,8 @@ describe('redis: at-least-once across a consumer that dies', () => {
     const child = await startChild(url, { handlerMs: 20, concurrency: 16, redis: redisOptions })
     const client = await connect(`${redisUrl()}/${stream}`, { redis: fastRedis })
     open.push(client)
-    const n = 400
+    // Enough that the child, 16 at a time for 20 ms each, is still at it when it is killed (~2.5 s of work), however loaded the machine.
+    const n = 2000
     await Promise.all(Array.from({ length: n }, (_, seq) => client.send(Seq, { seq })))
     // Mid-batch: it has finished some, has 16 in its handlers, and has not read the rest.
     await waitFor(() => child.done.length >= 40, 10_000, 'the child to handle 40 entries')

@@ -3,7 +3,7 @@ import * as t from 'io-ts'
 import { afterEach, describe, expect, it } from 'vitest'
 import { connect, defineMessage, listen, Registry, SeamError, type Channel, type ConnectOptions, type ListenOptions, type Server } from '../../src/index.js'
 import { helloFrame } from '../../src/transports/stream/wire.js'
-import { collectErrors, rejection, waitFor, within } from '../helpers.js'
+import { collectErrors, freePort, rejection, waitFor, within } from '../helpers.js'
 
 const Ping = defineMessage('test.Ping', t.type({ seq: t.number }))
 const Pong = defineMessage('test.Pong', t.type({ seq: t.number }))
@@ -36,15 +36,6 @@ async function startClient(url: string, options: ConnectOptions = {}): Promise<C
   const client = await connect(url, { registry: new Registry({ onError: () => undefined }), ...options })
   open.push(client)
   return client
-}
-
-/** A port nothing listens on (bound, read back, released). */
-async function freePort(): Promise<number> {
-  const s = createServer()
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve))
-  const port = (s.address() as { port: number }).port
-  await new Promise<void>((resolve) => s.close(() => resolve()))
-  return port
 }
 
 describe('tcp: connecting and listening', () => {
