@@ -27,6 +27,8 @@ export interface KafkaBroker {
   readonly pid: number
   /** The last 64 KiB mokapi printed (it logs joins, commits and errors), to explain a failure. */
   output(): string
+  /** False once the process has ended, by stop() or by itself (mokapi can crash: a Go data race under concurrent commits). */
+  alive(): boolean
   /** Kills the process by its PID and resolves once it exited (SIGKILL after 5 s). Idempotent. */
   stop(): Promise<void>
 }
@@ -102,7 +104,7 @@ async function launch(bin: string, spec: string, deadline: number, wanted: numbe
       }
       await rm(dir, { recursive: true, force: true })
     })())
-  const broker: KafkaBroker = { brokers, port, url: `kafka://${brokers}`, pid: child.pid ?? -1, output: () => out, stop }
+  const broker: KafkaBroker = { brokers, port, url: `kafka://${brokers}`, pid: child.pid ?? -1, output: () => out, alive: () => ended === undefined, stop }
 
   const why = (what: string): Error => new Error(`mokapi ${what}\n  command: ${bin} ${[...FLAGS, file].join(' ')}\n  output (last lines):\n${lastLines(out, 30)}`)
   for (;;) {

@@ -22,7 +22,8 @@ async function member(topic: string, group: string, fromBeginning: boolean): Pro
   return got
 }
 
-describe('kafka consumer groups', () => {
+// A retry only when the test broker crashed under the first attempt (see useKafka).
+describe('kafka consumer groups', { retry: 1 }, () => {
   it('each group gets every record; within a group each record goes to one member', async () => {
     const topic = freshTopic()
     const groupA = freshGroup()
