@@ -34,8 +34,10 @@ interface Target {
   repliesUsed: number
 }
 let target: Target | undefined
-/** Each test's first failure, and whether mokapi had died by then (see the beforeEach of useKafka). */
-const firstFailures = new Map<string, { error: unknown; brokerDied: boolean }>()
+/** Each test's first failure, and whether mokapi had failed under it by then (see the beforeEach of useKafka). */
+const firstFailures = new Map<string, { error: unknown; brokerFault: boolean }>()
+/** Torn fetches mokapi served so far in this file (seen through kafkaErrors or withoutTornFetches). */
+let tornFetches = 0
 
 /**
  * Gives this test file a Kafka: starts mokapi before its tests and stops it
@@ -57,20 +59,22 @@ export function useKafka(): void {
   }, 30_000)
   beforeEach(async (ctx) => {
     const t = current('useKafka')
-    // A test of a describe(…, { retry: 1 }) runs again only when mokapi crashed under it (a data race of its own in
-    // concurrent offset commits, "fatal error: concurrent map read and map write"): a broker fault, not ours. The test
-    // then runs on a fresh mokapi where the dead one was. Any other failure stands as it first was.
+    // A test of a describe(…, { retry: 1 }) runs again only when mokapi failed under it: it crashed (a data race of its
+    // own in concurrent offset commits, "fatal error: concurrent map read and map write") or served a torn fetch. The
+    // test then runs on a fresh mokapi where the old one was. Any other failure stands as it first was.
     const first = firstFailures.get(ctx.task.id)
     if (first !== undefined) {
-      if (!first.brokerDied || t.broker === undefined) throw first.error
+      if (!first.brokerFault || t.broker === undefined) throw first.error
       await t.broker.stop()
       t.broker = await startKafka({ port: t.broker.port })
       t.topicsUsed = 0
       t.repliesUsed = 0
     }
+    const tornBefore = tornFetches
     ctx.onTestFailed(() => {
       if (firstFailures.has(ctx.task.id)) return
-      firstFailures.set(ctx.task.id, { error: ctx.task.result?.errors?.[0] ?? new Error('failed'), brokerDied: t.broker !== undefined && !t.broker.alive() })
+      const brokerFault = t.broker !== undefined && (!t.broker.alive() || tornFetches > tornBefore)
+      firstFailures.set(ctx.task.id, { error: ctx.task.result?.errors?.[0] ?? new Error('failed'), brokerFault })
     })
   }, 30_000)
   afterAll(async () => {
@@ -197,7 +201,7 @@ export function isTornFetch(err: SeamError): boolean {
 export function kafkaErrors(): { errors: SeamError[]; torn: SeamError[]; onError: (err: SeamError) => void } {
   const errors: SeamError[] = []
   const torn: SeamError[] = []
-  return { errors, torn, onError: (err) => void (isTornFetch(err) ? torn : errors).push(err) }
+  return { errors, torn, onError: (err) => void (isTornFetch(err) ? (tornFetches++, torn) : errors).push(err) }
 }
 
 /**
@@ -207,5 +211,5 @@ export function kafkaErrors(): { errors: SeamError[]; torn: SeamError[]; onError
  */
 export function withoutTornFetches<T extends { onError?: (err: SeamError) => void; registry?: { readonly onError: (err: SeamError) => void } }>(options: T): T {
   const onError = options.onError ?? options.registry?.onError ?? ((err: SeamError) => console.error(err))
-  return { ...options, onError: (err: SeamError) => (isTornFetch(err) ? console.warn(`mokapi served a torn fetch: ${err.message}`) : onError(err)) }
+  return { ...options, onError: (err: SeamError) => (isTornFetch(err) ? (tornFetches++, console.warn(`mokapi served a torn fetch: ${err.message}`)) : onError(err)) }
 }

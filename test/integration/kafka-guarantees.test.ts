@@ -72,7 +72,7 @@ function reasonOf(dead: ReadRecord, original: ReadRecord | undefined): string {
 const content = (r: ReadRecord): string => `${r.key ?? ''}\u0000${r.value.toString('hex')}`
 const byContent = (records: readonly ReadRecord[]): Map<string, ReadRecord> => new Map(records.map((r) => [content(r), r]))
 
-// A retry only when the test broker crashed under the first attempt (see useKafka).
+// A retry only when the test broker crashed or tore a fetch under the first attempt (see useKafka).
 describe('kafka guarantees', { retry: 1 }, () => {
   it('handles one key at a time and in order, other keys of the same partition at once, and commits up to the end', async () => {
     const topic = freshTopic()
